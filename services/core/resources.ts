@@ -214,8 +214,8 @@ export class Resources {
   toV1(allocationRole?: string): Resource[] {
     const out: Resource[] = [];
     for (const e of this.entries.values()) {
+      // Pre-refinement format (`role`), what frameworks without RESERVATION_REFINEMENT expect.
       const base: Resource = { name: e.name, type: 'SCALAR', role: e.role };
-      if (e.role !== UNRESERVED) base.reservations = [{ type: 'STATIC', role: e.role }];
       if (allocationRole !== undefined) base.allocation_info = { role: allocationRole };
       if (e.kind === 'scalar') out.push({ ...base, type: 'SCALAR', scalar: { value: fromMilli(e.milli) } });
       else if (e.kind === 'ranges') out.push({ ...base, type: 'RANGES', ranges: { range: [...e.ranges] } });

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Builds the local images that tests, benchmarks and compose files need, without a registry.
+#
+# Usage: scripts/seed-images.sh [IMAGE...]     (no argument: every registered image)
+#
+# Each image is described by one file in images/seed/*.sh, which defines a seed function and
+# registers it:
+#
+#   register_image <reference> <seed-function> <pull|no-pull>
+#
+# For each requested image:
+#   1. nothing happens when the engine already has the image;
+#   2. with `pull` (standard names such as node:22-bookworm-slim) `docker pull` is tried first,
+#      so machines with a registry get the real image;
+#   3. otherwise the seed function runs in an empty work directory and must write a root
+#      filesystem tarball to stdout; it is imported with `docker import` plus the `docker import
+#      --change` lines the function prints to the file named by $SEED_CHANGES.
+set -euo pipefail
+
+readonly repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+readonly recipes_dir="${repo_root}/images/seed"
+
+declare -A seed_function=()
+declare -A pull_policy=()
+declare -a registered=()
+
+log() { printf 'seed-images: %s\n' "$*" >&2; }
+
+register_image() {
+  local ref="$1" fn="$2" policy="$3"
+  case "${policy}" in pull | no-pull) ;; *) log "bad pull policy '${policy}' for ${ref}"; exit 2 ;; esac
+  seed_function["${ref}"]="${fn}"
+  pull_policy["${ref}"]="${policy}"
+  registered+=("${ref}")
+}
+
+# Shared by recipes: downloads Debian packages into the current directory, refreshing the apt
+# lists once if they are missing or stale.
+apt_download() {
+  if ! apt-get download "$@" >&2; then
+    log "apt-get download failed; refreshing the package lists once"
+    apt-get update >&2
+    apt-get download "$@" >&2
+  fi
+}
+
+image_present() { docker image inspect "$1" >/dev/null 2>&1; }
+
+seed_image() {
+  local ref="$1" workdir
+  workdir="$(mktemp -d)"
+  # apt downloads as the unprivileged `_apt` user when it can read the directory.
+  chmod 755 "${workdir}"
+  # shellcheck disable=SC2064 # expand now: the trap must remove this call's directory, once.
+  trap "rm -rf '${workdir}'; trap - RETURN" RETURN
+  local changes="${workdir}/changes"
+  : >"${changes}"
+  log "seeding ${ref} with ${seed_function[${ref}]}"
+  local -a change_args=()
+  (cd "${workdir}" && SEED_CHANGES="${changes}" "${seed_function[${ref}]}") >"${workdir}/rootfs.tar"
+  while IFS= read -r line; do
+    [ -n "${line}" ] && change_args+=(--change "${line}")
+  done <"${changes}"
+  docker import "${change_args[@]}" "${workdir}/rootfs.tar" "${ref}" >/dev/null
+  log "imported ${ref}"
+}
+
+ensure_image() {
+  local ref="$1"
+  if [ -z "${seed_function[${ref}]:-}" ]; then
+    log "no recipe for ${ref}; known: ${registered[*]}"
+    exit 2
+  fi
+  if image_present "${ref}"; then
+    log "${ref} is present"
+    return
+  fi
+  if [ "${pull_policy[${ref}]}" = pull ]; then
+    if docker pull "${ref}" >&2; then
+      return
+    fi
+    log "pull of ${ref} failed; seeding it locally"
+  fi
+  seed_image "${ref}"
+}
+
+main() {
+  local recipe
+  for recipe in "${recipes_dir}"/*.sh; do
+    # shellcheck source=/dev/null
+    source "${recipe}"
+  done
+  if [ "$#" -eq 0 ]; then
+    set -- "${registered[@]}"
+  fi
+  local ref
+  for ref in "$@"; do
+    ensure_image "${ref}"
+  done
+}
+
+main "$@"
