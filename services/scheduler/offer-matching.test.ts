@@ -25,13 +25,17 @@ const offer = (...resources: Resource[]): OfferResources => ({ resources, alloca
 
 /** Sums a scalar across resources, in milli-units to dodge float noise. */
 const total = (resources: readonly Resource[], name: string): number =>
-  resources.filter((r) => r.name === name).reduce((sum, r) => sum + Math.round((r.scalar?.value ?? 0) * 1000), 0) /
-  1000;
+  resources
+    .filter((r) => r.name === name)
+    .reduce((sum, r) => sum + Math.round((r.scalar?.value ?? 0) * 1000), 0) / 1000;
 
 describe('fitTask', () => {
   it('takes exactly the needed scalars and reports what is left', () => {
     // cpus 2 - 0.5 = 1.5 left; mem 1024 - 128 = 896 left; disk untouched.
-    const fit = fitTask(offer(scalar('cpus', 2), scalar('mem', 1024), scalar('disk', 100)), { cpus: 0.5, memMiB: 128 });
+    const fit = fitTask(offer(scalar('cpus', 2), scalar('mem', 1024), scalar('disk', 100)), {
+      cpus: 0.5,
+      memMiB: 128,
+    });
     assert.ok(fit.fits);
     assert.deepEqual(fit.resources, [scalar('cpus', 0.5), scalar('mem', 128)]);
     assert.deepEqual(fit.remaining, [scalar('cpus', 1.5), scalar('mem', 896), scalar('disk', 100)]);
@@ -72,7 +76,12 @@ describe('fitTask', () => {
     // Ranges [31005-31006] and [31000-31000] (unsorted on purpose), then [32000-32010]:
     // the 4 lowest of the first resource are 31000, 31005, 31006; the last comes from the second.
     const fit = fitTask(
-      offer(scalar('cpus', 1), scalar('mem', 64), ports([31005, 31006], [31000, 31000]), ports([32000, 32010])),
+      offer(
+        scalar('cpus', 1),
+        scalar('mem', 64),
+        ports([31005, 31006], [31000, 31000]),
+        ports([32000, 32010]),
+      ),
       { cpus: 1, memMiB: 64, ports: 4 },
     );
     assert.ok(fit.fits);
@@ -87,7 +96,11 @@ describe('fitTask', () => {
 
   it('uses reserved resources before unreserved ones', () => {
     // 1.5 cpus needed: all 1 reserved cpu for `web`, then 0.5 of the unreserved 4.
-    const reservedCpus: Resource = { ...scalar('cpus', 1), role: undefined, reservations: [{ type: 'STATIC', role: 'web' }] };
+    const reservedCpus: Resource = {
+      ...scalar('cpus', 1),
+      role: undefined,
+      reservations: [{ type: 'STATIC', role: 'web' }],
+    };
     const fit = fitTask(offer(scalar('cpus', 4), reservedCpus, scalar('mem', 64)), { cpus: 1.5, memMiB: 64 });
     assert.ok(fit.fits);
     assert.deepEqual(fit.resources, [reservedCpus, scalar('cpus', 0.5), scalar('mem', 64)]);
@@ -102,10 +115,13 @@ describe('fitTask', () => {
 
   it("tags resources lacking allocation_info with the offer's", () => {
     const untagged: Resource = { name: 'cpus', type: 'SCALAR', scalar: { value: 1 }, role: '*' };
-    const fit = fitTask({ resources: [untagged, scalar('mem', 32)], allocation_info: { role: 'batch' } }, {
-      cpus: 1,
-      memMiB: 0,
-    });
+    const fit = fitTask(
+      { resources: [untagged, scalar('mem', 32)], allocation_info: { role: 'batch' } },
+      {
+        cpus: 1,
+        memMiB: 0,
+      },
+    );
     assert.ok(fit.fits);
     assert.deepEqual(fit.resources, [{ ...untagged, allocation_info: { role: 'batch' } }]);
   });
