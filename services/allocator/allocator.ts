@@ -71,6 +71,17 @@ export interface AllocatorShares {
   readonly frameworks: ReadonlyMap<FrameworkId, ReadonlyMap<string, number>>;
 }
 
+/** What one `allocate` call looked at, for metrics and logs. */
+export interface AllocationCycleStats {
+  /** Active agents within the call's scope. */
+  readonly agentsConsidered: number;
+  /**
+   * Of those, agents passed over without a look: nothing about them changed since a cycle found
+   * every eligible framework filtering them (or nothing free on them).
+   */
+  readonly agentsSkipped: number;
+}
+
 export interface Allocator {
   addFramework(id: FrameworkId, framework: FrameworkDescriptor, used: readonly UsedResources[], active: boolean): void;
   /** Changes roles or suppressed roles; allocations in dropped roles stay until recovered. */
@@ -117,4 +128,7 @@ export interface Allocator {
   allocate(nowMs: number, agentIds?: Iterable<AgentId>): Allocation[];
 
   shares(): AllocatorShares;
+
+  /** Statistics of the most recent `allocate` call; optional so that simple fakes may omit it. */
+  lastCycleStats?(): AllocationCycleStats;
 }

@@ -9,6 +9,8 @@ import { MesoError } from '../core/errors.js';
 import { MESO_RELEASE } from '../core/version.js';
 import { createLogger, type LogLevel } from '../log/logger.js';
 import { startMaster } from '../master/index.js';
+import { loadAgentConfig, ProcessContainerizer, startAgent } from '../agent/index.js';
+import { addAgentFlags, agentConfigInputFromFlags, type AgentFlags } from './agent-command.js';
 import { addMasterFlags, masterConfigFromFlags, type MasterFlags } from './master-command.js';
 
 const program = new Command('meso')
@@ -22,6 +24,21 @@ addMasterFlags(program.command('master').description('run a master (standalone, 
     const daemon = await startMaster(config, { clock: systemClock, log, listenHost: flags['listen'] ?? '0.0.0.0' });
     console.log(`meso master listening at ${daemon.url}`);
     stopOnSignals(() => daemon.stop());
+  },
+);
+
+addAgentFlags(program.command('agent').description('run an agent that registers with --master')).action(
+  async (flags: AgentFlags) => {
+    const log = createLogger((flags['log_level'] ?? 'info') as LogLevel, { role: 'agent' });
+    const config = await loadAgentConfig(agentConfigInputFromFlags(flags));
+    const agent = await startAgent(config, {
+      clock: systemClock,
+      log,
+      containerizers: [new ProcessContainerizer({ clock: systemClock, log })],
+    });
+    console.log(`meso agent listening at ${agent.url}, resources ${config.resources.toString()}`);
+    stopOnSignals(() => agent.stop());
+    await agent.stopped;
   },
 );
 

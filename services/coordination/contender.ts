@@ -7,14 +7,17 @@ import type { MasterInfo } from '../core/v1/cluster.js';
 
 /** Why a membership in the election ended. */
 export type CandidacyLossReason =
-  /** ZooKeeper told us the session expired. */
+  /**
+   * The session ended: ZooKeeper said it expired, or it answered nothing for a whole session
+   * timeout, after which the server may already have expired it.
+   */
   | 'session-expired'
-  /** No reply from ZooKeeper for a whole session timeout: the server may already have expired us. */
-  | 'session-lease-lapsed'
   /** Our election node disappeared (deleted by an operator or another client). */
   | 'membership-removed'
-  /** Another member now sorts first (only possible if a lower node changes its data). */
-  | 'superseded';
+  /** Another member now sorts first (only possible if a lower node's data became readable). */
+  | 'superseded'
+  /** The election group could not be read (e.g. its ACL refuses our credentials). */
+  | 'coordination-error';
 
 export interface CandidacyLoss {
   readonly reason: CandidacyLossReason;

@@ -10,8 +10,9 @@ import { LeaderTracker, type MasterDetector } from './detector.js';
 export class StandaloneContender implements MasterContender {
   contend(_info: MasterInfo, observer: LeadershipObserver): Promise<Candidacy> {
     const candidacy = new StandaloneCandidacy();
-    // `elected` must follow the resolution of `contend` (the contract every contender keeps).
-    queueMicrotask(() => {
+    // `elected` must come after the caller has the candidacy in hand, however many `await`s
+    // separate it from this call, so it waits for the microtask queue to drain.
+    setImmediate(() => {
       if (candidacy.state() === 'leader') observer.elected();
     });
     return Promise.resolve(candidacy);

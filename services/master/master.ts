@@ -370,6 +370,9 @@ export class Master {
     }
     this.offers.set(id, record);
     fw.offers.add(id);
+    const executorIds = [...fw.executors.entries()]
+      .filter(([, e]) => e.agentId === agent.id)
+      .map(([executorId]) => ({ value: executorId }));
     return {
       id: { value: id },
       framework_id: { value: fw.id },
@@ -379,9 +382,8 @@ export class Master {
       resources: allocation.resources.toV1(allocation.role),
       attributes: [...agent.attributes],
       allocation_info: { role: allocation.role },
-      executor_ids: [...fw.executors.entries()]
-        .filter(([, e]) => e.agentId === agent.id)
-        .map(([executorId]) => ({ value: executorId })),
+      // Mesos omits empty repeated fields.
+      ...(executorIds.length > 0 && { executor_ids: executorIds }),
     };
   }
 

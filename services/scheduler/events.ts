@@ -8,6 +8,8 @@ import { IdSchema, int, num } from '../core/v1/common.js';
 import type { SchedulerEvent } from '../core/v1/scheduler.js';
 import { TaskStatusSchema } from '../core/v1/tasks.js';
 import { parseWith } from '../core/validation.js';
+import type { Logger } from '../log/logger.js';
+import { describeError } from './errors.js';
 
 /** Mesos's heartbeat interval, used until SUBSCRIBED says otherwise (it is always 15 s in Mesos). */
 export const DEFAULT_HEARTBEAT_INTERVAL_SECONDS = 15;
@@ -71,6 +73,21 @@ export function parseSchedulerEvent(raw: unknown): SchedulerEvent | undefined {
   return event;
 }
 
-/** The type tag of a raw record, for logging records that `parseSchedulerEvent` skipped. */
-export const rawEventType = (raw: unknown): string =>
+/** The type tag of a raw record, for logs. */
+const rawEventType = (raw: unknown): string =>
   typeof raw === 'object' && raw !== null && 'type' in raw ? String(raw.type) : '(none)';
+
+/**
+ * `parseSchedulerEvent` for a live stream: unsupported and malformed events are logged and
+ * skipped rather than ending the stream (an unacknowledged update is resent by the agent anyway).
+ */
+export function decodeEvent(raw: unknown, log: Logger): SchedulerEvent | undefined {
+  try {
+    const event = parseSchedulerEvent(raw);
+    if (event === undefined) log.debug('unsupported event skipped', { type: rawEventType(raw) });
+    return event;
+  } catch (err) {
+    log.error('malformed event skipped', { type: rawEventType(raw), err: describeError(err) });
+    return undefined;
+  }
+}

@@ -7,6 +7,7 @@
  * subscription goes there, since only the leader knows the stream id.
  */
 import type { SchedulerCallType } from '../core/v1/scheduler.js';
+import { readRecords } from '../transport/recordio.js';
 import { describeError, SchedulerCallError, SchedulerError } from './errors.js';
 
 export const SCHEDULER_API_PATH = '/api/v1/scheduler';
@@ -85,4 +86,29 @@ async function send(url: URL, post: SchedulerPost): Promise<Response> {
       },
     );
   }
+}
+
+export interface OpenSubscription {
+  readonly leaderUrl: string;
+  /** The `Mesos-Stream-Id` every later call of this subscription must carry. */
+  readonly streamId: string;
+  /** The stream's records as parsed JSON; ends when the master closes the stream. */
+  readonly records: AsyncGenerator<unknown>;
+}
+
+/** POSTs a SUBSCRIBE call (JSON text) and checks that the answer is a usable event stream. */
+export async function openSubscription(
+  masterUrl: string,
+  body: string,
+  signal: AbortSignal,
+): Promise<OpenSubscription> {
+  const { response, leaderUrl } = await postScheduler(masterUrl, { callType: 'SUBSCRIBE', body, signal });
+  const streamId = response.headers.get('mesos-stream-id');
+  if (streamId === null || response.body === null) {
+    await response.body?.cancel();
+    throw new SchedulerError('PROTOCOL', 'the SUBSCRIBE response has no Mesos-Stream-Id header', {
+      retryable: true,
+    });
+  }
+  return { leaderUrl, streamId, records: readRecords(response.body) };
 }

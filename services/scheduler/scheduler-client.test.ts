@@ -1,84 +1,16 @@
 import assert from 'node:assert/strict';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterEach, describe, it } from 'node:test';
-import { encodeRecord } from '../transport/recordio.js';
+import type { ServerResponse } from 'node:http';
+import { describe, it } from 'node:test';
 import { SchedulerCallError } from './errors.js';
-import { SchedulerClient, staticMaster } from './scheduler-client.js';
-
-/** What the stand-in master saw of one request. */
-interface Received {
-  readonly url: string;
-  readonly streamId: string | undefined;
-  readonly call: { type: string; framework_id?: { value: string }; [key: string]: unknown };
-}
-
-type Handler = (received: Received, res: ServerResponse, nth: number) => void;
-
-/** A stand-in master: records every call and lets the test script the answers. */
-class FakeMaster {
-  readonly received: Received[] = [];
-
-  private constructor(
-    private readonly server: Server,
-    readonly url: string,
-  ) {}
-
-  static async start(handler: Handler): Promise<FakeMaster> {
-    const server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const master = new FakeMaster(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
-    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-      void readBody(req).then((text) => {
-        const streamId = req.headers['mesos-stream-id'];
-        const received: Received = {
-          url: `${master.url}${req.url ?? ''}`,
-          streamId: typeof streamId === 'string' ? streamId : undefined,
-          call: JSON.parse(text) as Received['call'],
-        };
-        master.received.push(received);
-        handler(received, res, master.received.filter((r) => r.call.type === received.call.type).length);
-      });
-    });
-    started.push(master);
-    return master;
-  }
-
-  callsOf(type: string): Received[] {
-    return this.received.filter((r) => r.call.type === type);
-  }
-
-  stop(): Promise<void> {
-    this.server.closeAllConnections();
-    return new Promise((resolve) => this.server.close(() => resolve()));
-  }
-}
-
-const started: FakeMaster[] = [];
-afterEach(async () => {
-  await Promise.all(started.splice(0).map((m) => m.stop()));
-});
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  let text = '';
-  for await (const chunk of req) text += String(chunk);
-  return text;
-}
-
-/** Opens a SUBSCRIBE stream and writes `events`; the connection stays open unless the test ends it. */
-function stream(res: ServerResponse, streamId: string, ...events: object[]): void {
-  res.writeHead(200, { 'Content-Type': 'application/json', 'Mesos-Stream-Id': streamId });
-  for (const event of events) res.write(encodeRecord(JSON.stringify(event)));
-}
-
-const subscribed = (frameworkId: string, heartbeatSeconds = 15): object => ({
-  type: 'SUBSCRIBED',
-  subscribed: {
-    framework_id: { value: frameworkId },
-    heartbeat_interval_seconds: heartbeatSeconds,
-    master_info: { id: 'm1', ip: 16777343, port: 5050, hostname: 'm1' },
-  },
-});
+import { staticMaster } from './master-locator.js';
+import { SchedulerClient } from './scheduler-client.js';
+import {
+  accepted,
+  FakeMaster,
+  openStream as stream,
+  subscribedEvent as subscribed,
+  writeEvents,
+} from './testing/fake-master.js';
 
 const OFFER = {
   id: { value: 'm1-O1' },
@@ -103,10 +35,6 @@ const update = (uuid?: string): object => ({
   },
 });
 
-const accepted = (res: ServerResponse): void => {
-  res.writeHead(202).end();
-};
-
 function newClient(master: string): SchedulerClient {
   return new SchedulerClient({
     master: staticMaster(master),
@@ -117,7 +45,7 @@ function newClient(master: string): SchedulerClient {
 
 describe('SchedulerClient', () => {
   it('delivers typed events and sends calls with the stream id and framework id', async () => {
-    const master = await FakeMaster.start((received, res) => {
+    await using master = await FakeMaster.start((received, res) => {
       if (received.call.type === 'SUBSCRIBE')
         stream(res, 'S1', subscribed('F1'), { type: 'OFFERS', offers: { offers: [OFFER] } });
       else accepted(res);
@@ -148,11 +76,11 @@ describe('SchedulerClient', () => {
   });
 
   it('follows a protocol-relative 307 to the leader for SUBSCRIBE and later calls', async () => {
-    const leader = await FakeMaster.start((received, res) => {
+    await using leader = await FakeMaster.start((received, res) => {
       if (received.call.type === 'SUBSCRIBE') stream(res, 'S1', subscribed('F1'));
       else accepted(res);
     });
-    const follower = await FakeMaster.start((received, res) => {
+    await using follower = await FakeMaster.start((received, res) => {
       res.writeHead(307, { Location: `//${new URL(leader.url).host}/api/v1/scheduler` }).end();
     });
     await using client = newClient(follower.url);
@@ -174,7 +102,7 @@ describe('SchedulerClient', () => {
   });
 
   it('re-subscribes with its framework id after the stream drops, then uses the new stream id', async () => {
-    const master = await FakeMaster.start((received, res, nth) => {
+    await using master = await FakeMaster.start((received, res, nth) => {
       if (received.call.type !== 'SUBSCRIBE') return accepted(res);
       stream(res, `S${nth}`, subscribed('F1'));
       if (nth === 1) res.end();
@@ -195,7 +123,7 @@ describe('SchedulerClient', () => {
   });
 
   it('retries 503 "no leader" and a stream whose heartbeats stop', async () => {
-    const master = await FakeMaster.start((received, res, nth) => {
+    await using master = await FakeMaster.start((received, res, nth) => {
       if (nth === 1) return void res.writeHead(503).end('No leader elected');
       // 5 missed heartbeats of 10ms: the client gives up on this stream after 50ms.
       stream(res, `S${nth}`, subscribed('F1', nth === 2 ? 0.01 : 15));
@@ -210,7 +138,7 @@ describe('SchedulerClient', () => {
   });
 
   it("throws a typed error carrying the master's status and message", async () => {
-    const master = await FakeMaster.start((received, res) => {
+    await using master = await FakeMaster.start((received, res) => {
       if (received.call.type === 'SUBSCRIBE') stream(res, 'S1', subscribed('F1'));
       else res.writeHead(400).end('Framework cannot be found');
     });
@@ -229,7 +157,7 @@ describe('SchedulerClient', () => {
   });
 
   it('ends the event stream with the error when SUBSCRIBE is refused for good', async () => {
-    const master = await FakeMaster.start((_received, res) => {
+    await using master = await FakeMaster.start((_received, res) => {
       res.writeHead(400).end('Failed to validate framework_info');
     });
     await using client = newClient(master.url);
@@ -246,16 +174,15 @@ describe('SchedulerClient', () => {
 
   it('acknowledges reliable updates once handled, and closes after an ERROR event', async () => {
     let events: ServerResponse | undefined;
-    const master = await FakeMaster.start((received, res) => {
+    await using master = await FakeMaster.start((received, res) => {
       if (received.call.type === 'SUBSCRIBE') {
         events = res;
         return stream(res, 'S1', subscribed('F1'), update('AAAAAAAAAAAAAAAAAAAAAA=='), update());
       }
       accepted(res);
       // The error goes out only after the acknowledgement, which therefore was sent on a live stream.
-      events?.write(
-        encodeRecord(JSON.stringify({ type: 'ERROR', error: { message: 'Framework has been removed' } })),
-      );
+      if (events !== undefined)
+        writeEvents(events, { type: 'ERROR', error: { message: 'Framework has been removed' } });
     });
     await using client = newClient(master.url);
 
@@ -269,5 +196,27 @@ describe('SchedulerClient', () => {
     );
     assert.equal(client.currentState, 'closed');
     assert.equal(master.callsOf('SUBSCRIBE').length, 1);
+  });
+
+  it('completes a TEARDOWN that the master answers only after ending the stream with ERROR', async () => {
+    let subscription: ServerResponse | undefined;
+    await using master = await FakeMaster.start((received, res) => {
+      if (received.call.type === 'SUBSCRIBE') {
+        subscription = res;
+        return stream(res, 'S1', subscribed('F1'));
+      }
+      // What the master does: remove the framework (ERROR on its stream), then answer the call.
+      if (subscription !== undefined)
+        writeEvents(subscription, { type: 'ERROR', error: { message: 'Framework removed' } });
+      setTimeout(() => accepted(res), 20);
+    });
+    await using client = newClient(master.url);
+    const events = client.subscribe();
+    await events.next();
+
+    await client.teardown();
+    assert.equal((await events.next()).value?.type, 'ERROR');
+    assert.equal((await events.next()).done, true);
+    assert.equal(master.callsOf('TEARDOWN').length, 1);
   });
 });

@@ -14,7 +14,6 @@
  * After the first SUBSCRIBED the client re-subscribes with the framework id it was given, so the
  * master treats the reconnection as the same framework (within its `failover_timeout`).
  */
-import { z } from 'zod';
 import { type Clock, systemClock } from '../core/clock.js';
 import { MesoError } from '../core/errors.js';
 import {
@@ -25,43 +24,29 @@ import {
   type Offer,
 } from '../core/v1/cluster.js';
 import type { Id } from '../core/v1/common.js';
-import { type SchedulerEvent, SchedulerCallSchema, type OperationSchema } from '../core/v1/scheduler.js';
-import type { KillPolicy, TaskInfoSchema, TaskStatus } from '../core/v1/tasks.js';
+import { type SchedulerEvent, SchedulerCallSchema } from '../core/v1/scheduler.js';
+import type { KillPolicy, TaskStatus } from '../core/v1/tasks.js';
 import { parseWith } from '../core/validation.js';
 import { type Logger, silentLogger } from '../log/logger.js';
-import { readRecords } from '../transport/recordio.js';
 import { type BackoffPolicy, backoffDelayMs } from './backoff.js';
+import type {
+  Call,
+  CallBody,
+  FrameworkInfoInput,
+  LaunchTaskInput,
+  OperationInput,
+  ReconcileTask,
+} from './call-types.js';
 import { describeError, isRetryable, SchedulerError } from './errors.js';
 import { EventQueue } from './event-queue.js';
-import { DEFAULT_HEARTBEAT_INTERVAL_SECONDS, parseSchedulerEvent, rawEventType } from './events.js';
-import { postScheduler } from './master-http.js';
+import { decodeEvent, DEFAULT_HEARTBEAT_INTERVAL_SECONDS } from './events.js';
+import { HeartbeatWatchdog } from './heartbeat-watchdog.js';
+import { openSubscription, postScheduler } from './master-http.js';
+import type { MasterLocator } from './master-locator.js';
 import { sleep } from './sleep.js';
 
-/**
- * Finds a master to talk to and returns its base URL (`http://host:5050`). Called before every
- * subscription attempt; any master will do, since non-leaders redirect to the leader. The signal
- * aborts when the client closes; a detector that waits (e.g. for a ZooKeeper election) must settle
- * promptly then.
- */
-export type MasterDetector = (signal: AbortSignal) => Promise<string>;
-
-/** A detector for a single, fixed master URL. */
-export const staticMaster =
-  (url: string): MasterDetector =>
-  () =>
-    Promise.resolve(url);
-
-export type FrameworkInfoInput = z.input<typeof FrameworkInfoSchema>;
-export type OperationInput = z.input<typeof OperationSchema>;
-/** A task to launch on an offer; `agent_id` defaults to the offer's agent. */
-export type LaunchTaskInput = Omit<z.input<typeof TaskInfoSchema>, 'agent_id'> & { agent_id?: Id };
-export interface ReconcileTask {
-  readonly task_id: Id;
-  readonly agent_id?: Id;
-}
-
 export interface SchedulerClientOptions {
-  readonly master: MasterDetector;
+  readonly master: MasterLocator;
   /** The framework to subscribe; set `id` to fail over an existing framework. */
   readonly framework: FrameworkInfoInput;
   /** Roles to subscribe suppressed (no offers until `revive`). @default [] */
@@ -95,9 +80,6 @@ const DEFAULT_BACKOFF: BackoffPolicy = { initialMs: 500, maxMs: 30_000 };
 /** What clients of Mesos typically allow before re-subscribing (scheduler HTTP API docs). */
 const DEFAULT_MISSED_HEARTBEATS_LIMIT = 5;
 
-type Call = z.input<typeof SchedulerCallSchema>;
-type CallBody = Omit<Call, 'framework_id'>;
-
 /** Where the current subscription lives; every call must go there with this stream id. */
 interface Subscription {
   readonly leaderUrl: string;
@@ -111,13 +93,21 @@ export class SchedulerClient implements AsyncDisposable {
   private readonly suppressed: Set<string>;
   private readonly clock: Clock;
   private readonly log: Logger;
+  /** Aborted when the subscription ends for good: stops the stream, the backoff and the loop. */
   private readonly closing = new AbortController();
+  /**
+   * Aborted by `close()` only. Calls in flight outlive a stream closed by the master: it writes
+   * ERROR on the stream before it answers a TEARDOWN, for one.
+   */
+  private readonly abandoning = new AbortController();
   private readonly events = new EventQueue<SchedulerEvent>();
   private subscription: Subscription | undefined;
   private assignedFrameworkId: Id | undefined;
   /** The last update handed to the consumer, acknowledged when it asks for the next event. */
   private unacknowledged: TaskStatus | undefined;
   private loop: Promise<void> | undefined;
+  /** Set by `teardown()`: the ERROR that ends the stream then is the expected outcome. */
+  private tearingDown = false;
   private readonly random: () => number;
 
   /** Validates the framework info; no I/O happens until `subscribe()`. */
@@ -243,6 +233,7 @@ export class SchedulerClient implements AsyncDisposable {
 
   /** Removes the framework (killing its tasks) and closes the client, even when the call fails. */
   async teardown(): Promise<void> {
+    this.tearingDown = true;
     try {
       await this.call({ type: 'TEARDOWN' });
     } finally {
@@ -250,9 +241,13 @@ export class SchedulerClient implements AsyncDisposable {
     }
   }
 
-  /** Ends the stream, the timers and the reconnection loop. The framework stays registered. Idempotent. */
+  /**
+   * Ends the stream, the timers and the reconnection loop, and abandons calls in flight. The
+   * framework stays registered (until its `failover_timeout` runs out). Idempotent.
+   */
   async close(): Promise<void> {
     this.shutdownWith();
+    this.abandoning.abort();
     await this.loop;
   }
 
@@ -274,7 +269,7 @@ export class SchedulerClient implements AsyncDisposable {
       callType: body.type,
       body: JSON.stringify(call),
       streamId: subscription.streamId,
-      signal: this.closing.signal,
+      signal: this.abandoning.signal,
     });
     await response.body?.cancel();
   }
@@ -311,49 +306,41 @@ export class SchedulerClient implements AsyncDisposable {
     const connection = new AbortController();
     const signal = AbortSignal.any([this.closing.signal, connection.signal]);
     const masterUrl = await this.options.master(signal);
-    const { response, leaderUrl } = await postScheduler(masterUrl, {
-      callType: 'SUBSCRIBE',
-      body: JSON.stringify(this.subscribeCall()),
+    const { leaderUrl, streamId, records } = await openSubscription(
+      masterUrl,
+      JSON.stringify(this.subscribeCall()),
       signal,
-    });
-    const streamId = response.headers.get('mesos-stream-id');
-    if (streamId === null || response.body === null) {
-      await response.body?.cancel();
-      throw new SchedulerError('PROTOCOL', 'the SUBSCRIBE response has no Mesos-Stream-Id header', {
-        retryable: true,
-      });
-    }
+    );
 
-    let heartbeatSeconds = DEFAULT_HEARTBEAT_INTERVAL_SECONDS;
-    let cancelWatchdog = (): void => undefined;
-    const armWatchdog = (): void => {
-      cancelWatchdog();
-      const limit = this.options.missedHeartbeatsLimit ?? DEFAULT_MISSED_HEARTBEATS_LIMIT;
-      const deadlineMs = limit * heartbeatSeconds * 1000;
-      cancelWatchdog = this.clock.after(deadlineMs, () => {
-        const message = `no event from ${leaderUrl} for ${deadlineMs}ms (${limit} heartbeat intervals)`;
+    const limit = this.options.missedHeartbeatsLimit ?? DEFAULT_MISSED_HEARTBEATS_LIMIT;
+    const watchdog = new HeartbeatWatchdog(
+      this.clock,
+      limit,
+      DEFAULT_HEARTBEAT_INTERVAL_SECONDS,
+      (silentMs) => {
+        const message = `no event from ${leaderUrl} for ${silentMs}ms (${limit} heartbeat intervals)`;
         connection.abort(new SchedulerError('PROTOCOL', message, { retryable: true }));
-      });
-    };
-
+      },
+    );
     let subscribed = false;
-    armWatchdog();
+    watchdog.eventSeen();
     try {
-      for await (const raw of readRecords(response.body)) {
-        const event = this.decode(raw);
+      for await (const raw of records) {
+        const event = decodeEvent(raw, this.log);
         if (event?.type === 'SUBSCRIBED') {
           const { framework_id: frameworkId, heartbeat_interval_seconds: intervalSeconds } = event.subscribed;
-          if (intervalSeconds > 0) heartbeatSeconds = intervalSeconds;
+          watchdog.setInterval(intervalSeconds);
           this.assignedFrameworkId = frameworkId;
           this.subscription = { leaderUrl, streamId, frameworkId };
           subscribed = true;
           if (this.state === 'connecting') this.moveTo('subscribed');
         }
-        armWatchdog();
+        watchdog.eventSeen();
         if (event === undefined) continue;
         this.events.push(event);
         if (event.type === 'ERROR') {
-          this.log.error('master sent an error; closing', { message: event.error.message });
+          const level = this.tearingDown ? 'info' : 'error';
+          this.log[level]('master ended the subscription with an error', { message: event.error.message });
           this.shutdownWith();
           return subscribed;
         }
@@ -367,7 +354,7 @@ export class SchedulerClient implements AsyncDisposable {
         cause: err,
       });
     } finally {
-      cancelWatchdog();
+      watchdog.stop();
       this.subscription = undefined;
     }
   }
@@ -382,18 +369,6 @@ export class SchedulerClient implements AsyncDisposable {
         suppressed_roles: [...this.suppressed],
       },
     };
-  }
-
-  /** Malformed events are logged and skipped: an unacknowledged update is resent by the agent. */
-  private decode(raw: unknown): SchedulerEvent | undefined {
-    try {
-      const event = parseSchedulerEvent(raw);
-      if (event === undefined) this.log.debug('unsupported event skipped', { type: rawEventType(raw) });
-      return event;
-    } catch (err) {
-      this.log.error('malformed event skipped', { type: rawEventType(raw), err: describeError(err) });
-      return undefined;
-    }
   }
 
   private async acknowledgeDelivered(): Promise<void> {

@@ -146,7 +146,10 @@ export class DockerEngineError extends Error {
     const statusCode = numberField(err, 'statusCode');
     const body = isRecord(err) ? err['json'] : undefined;
     const engineMessage = stringField(body, 'message');
-    const reason = engineMessage ?? (err instanceof Error ? err.message : String(err));
+    // Streamed calls (pull, logs) leave `json` unset; their message carries the engine's text
+    // behind docker-modem's "(HTTP code 500) server error - " prefix.
+    const text = err instanceof Error ? err.message.replace(/^\(HTTP code \d+\) [^-]*- /, '') : String(err);
+    const reason = engineMessage ?? text;
     return new DockerEngineError(operation, statusCode, reason.trim(), { cause: err });
   }
 }
@@ -169,7 +172,11 @@ const DEFAULT_SOCKET = '/var/run/docker.sock';
  * own reading of the process environment cannot override what the composition root decided.
  */
 function connectionOptions(endpoint: DockerEndpoint): Docker.DockerOptions {
-  const unix = (socketPath: string): Docker.DockerOptions => ({ socketPath, host: undefined, protocol: 'http' });
+  const unix = (socketPath: string): Docker.DockerOptions => ({
+    socketPath,
+    host: undefined,
+    protocol: 'http',
+  });
   if (endpoint.socketPath !== undefined && endpoint.socketPath !== '') return unix(endpoint.socketPath);
   const raw = endpoint.dockerHost;
   if (raw === undefined || raw === '') return unix(DEFAULT_SOCKET);
@@ -200,10 +207,14 @@ export class DockerodeApi implements DockerApi {
     return { version: v.Version, apiVersion: v.ApiVersion };
   }
 
-  async ensureImage(image: string, forcePull: boolean, onProgress?: (message: string) => void): Promise<void> {
+  async ensureImage(
+    image: string,
+    forcePull: boolean,
+    onProgress?: (message: string) => void,
+  ): Promise<void> {
     if (!forcePull) {
       const present = await this.tolerate(HTTP_NOT_FOUND, 'inspect image', { image }, () =>
-        this.docker.getImage(image).inspect(),
+        this.docker.getImage(pathSegment(image)).inspect(),
       );
       if (present !== undefined) return;
     }
@@ -227,7 +238,9 @@ export class DockerodeApi implements DockerApi {
       this.docker.createContainer(createOptions(spec)),
     );
     try {
-      await this.call('start container', { dockerId: container.id, name: spec.name }, () => container.start());
+      await this.call('start container', { dockerId: container.id, name: spec.name }, () =>
+        container.start(),
+      );
     } catch (err) {
       // The failure is what the caller needs; a failed cleanup is already logged by `remove`.
       await this.remove(container.id).catch(() => undefined);
@@ -260,8 +273,11 @@ export class DockerodeApi implements DockerApi {
 
   async stop(dockerId: string, graceMs: number): Promise<void> {
     const t = Math.max(0, Math.ceil(graceMs / 1000));
-    await this.tolerate([HTTP_NOT_MODIFIED, HTTP_NOT_FOUND], 'stop container', { dockerId, graceSeconds: t }, () =>
-      this.docker.getContainer(dockerId).stop({ t }),
+    await this.tolerate(
+      [HTTP_NOT_MODIFIED, HTTP_NOT_FOUND],
+      'stop container',
+      { dockerId, graceSeconds: t },
+      () => this.docker.getContainer(dockerId).stop({ t }),
     );
   }
 
@@ -363,7 +379,11 @@ export class DockerodeApi implements DockerApi {
     try {
       return await this.call(operation, fields, fn, tolerated);
     } catch (err) {
-      if (err instanceof DockerEngineError && err.statusCode !== undefined && tolerated.includes(err.statusCode)) {
+      if (
+        err instanceof DockerEngineError &&
+        err.statusCode !== undefined &&
+        tolerated.includes(err.statusCode)
+      ) {
         return undefined;
       }
       throw err;
@@ -406,6 +426,14 @@ function describeProgress(event: unknown): string {
   return [stringField(event, 'id'), stringField(event, 'status'), stringField(event, 'progress')]
     .filter((part) => part !== undefined && part !== '')
     .join(' ');
+}
+
+/**
+ * dockerode puts image names into the request path unescaped; a name with a space would fail in
+ * Node before reaching the engine, hiding the engine's own explanation of what is wrong with it.
+ */
+function pathSegment(image: string): string {
+  return image.split('/').map(encodeURIComponent).join('/');
 }
 
 function elapsedSince(startMs: number): number {

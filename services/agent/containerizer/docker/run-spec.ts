@@ -99,7 +99,8 @@ function commandOf(spec: ContainerSpec): Pick<DockerRunSpec, 'entrypoint' | 'cmd
 function environmentOf(spec: ContainerSpec): Readonly<Record<string, string>> {
   const env: Record<string, string> = {};
   for (const variable of spec.command.environment?.variables ?? []) {
-    if (variable.type === 'SECRET') throw refuse(`secret environment variable '${variable.name}' is not supported`);
+    if (variable.type === 'SECRET')
+      throw refuse(`secret environment variable '${variable.name}' is not supported`);
     env[variable.name] = variable.value ?? '';
   }
   return { ...env, ...spec.env };
@@ -110,7 +111,8 @@ function networkModeOf(container: ContainerInfo | undefined): string {
   const userNetwork = container?.network_infos?.[0]?.name;
   const network = container?.docker?.network ?? (userNetwork === undefined ? 'HOST' : 'USER');
   if (network !== 'USER') return network.toLowerCase();
-  if (userNetwork === undefined || userNetwork === '') throw refuse('network USER needs a network_infos name');
+  if (userNetwork === undefined || userNetwork === '')
+    throw refuse('network USER needs a network_infos name');
   return userNetwork;
 }
 
@@ -120,7 +122,8 @@ function networkModeOf(container: ContainerInfo | undefined): string {
  * inside the container, so a task listening on `$PORT0` is reachable as it would be on the host.
  */
 function portBindingsOf(spec: ContainerSpec, networkMode: string): readonly DockerPortBinding[] {
-  const mappings = spec.container?.docker?.port_mappings ?? spec.container?.network_infos?.[0]?.port_mappings ?? [];
+  const mappings =
+    spec.container?.docker?.port_mappings ?? spec.container?.network_infos?.[0]?.port_mappings ?? [];
   if (mappings.length === 0) {
     if (networkMode !== 'bridge') return [];
     return spec.ports.map((port) => ({ hostPort: port, containerPort: port, protocol: 'tcp' }));
@@ -133,7 +136,8 @@ function portBindingsOf(spec: ContainerSpec, networkMode: string): readonly Dock
       throw refuse(`host port ${mapping.host_port} is not among the task's port resources`);
     }
     const protocol = (mapping.protocol ?? 'tcp').toLowerCase();
-    if (protocol !== 'tcp' && protocol !== 'udp') throw refuse(`port mapping protocol '${protocol}' is not supported`);
+    if (protocol !== 'tcp' && protocol !== 'udp')
+      throw refuse(`port mapping protocol '${protocol}' is not supported`);
     return { hostPort: mapping.host_port, containerPort: mapping.container_port, protocol };
   });
 }
@@ -143,7 +147,9 @@ function bindsOf(container: ContainerInfo | undefined, allowList: readonly strin
   return (container?.volumes ?? []).map((volume) => {
     const hostPath = volume.host_path;
     if (hostPath === undefined || !isAbsolute(hostPath)) {
-      throw refuse(`volume '${volume.container_path}' needs an absolute host_path (sandbox volumes are not supported)`);
+      throw refuse(
+        `volume '${volume.container_path}' needs an absolute host_path (sandbox volumes are not supported)`,
+      );
     }
     const resolved = resolve(hostPath);
     if (!allowList.some((prefix) => isWithin(resolved, resolve(prefix)))) {

@@ -1,0 +1,340 @@
+/**
+ * The allocator's incremental state and the accounting primitives that keep its parts consistent:
+ * agents' free resources, the role and framework sorters, quota consumption, the available
+ * headroom and offer filters. Every primitive costs work proportional to what it changes.
+ */
+import { MesoError } from '../core/errors.js';
+import type { AgentId, FrameworkId } from '../core/ids.js';
+import { Resources } from '../core/resources.js';
+import { DrfSorter, ShareBasis } from './drf-sorter.js';
+import { AgentOfferFilters } from './offer-filters.js';
+import { addQuantities, type MilliQuantities, subtractQuantities, toMilliQuantities } from './quantities.js';
+import { type QuotaMilli, type QuotaRoleView, hasUnmetGuarantees, requiredHeadroomMilli } from './quota-headroom.js';
+import type { AllocatorOptions } from './allocator.js';
+
+export interface AgentState {
+  readonly id: AgentId;
+  /** Addition order. Cycles visit agents in this order, which keeps them reproducible. */
+  readonly sequence: number;
+  readonly total: Resources;
+  /** Not allocated to anyone; replaced, never mutated, so an unchanged agent keeps the same object. */
+  free: Resources;
+  active: boolean;
+  /** Agents with gpus are offered only to GPU-aware frameworks (Mesos `--filter_gpu_resources`). */
+  readonly hasGpus: boolean;
+  /** Memberships holding resources here, so removing the agent finds them without a scan. */
+  readonly holders: Set<RoleMembership>;
+  readonly filters: AgentOfferFilters;
+  /**
+   * Set when a cycle found nothing this agent could offer for reasons that only a new eligible
+   * framework, a cleared filter or a change of this agent's free resources can lift. Until then,
+   * or until `idleUntilMs` (the first blocking filter's expiry), cycles skip the agent.
+   */
+  idleEpoch: number;
+  idleUntilMs: number;
+}
+
+export interface FrameworkState {
+  readonly id: FrameworkId;
+  /** False for a placeholder holding what an agent reported in use before the framework was added. */
+  registered: boolean;
+  active: boolean;
+  gpuAware: boolean;
+  readonly suppressedRoles: Set<string>;
+  readonly memberships: Map<string, RoleMembership>;
+}
+
+/** A framework's place in one role: its framework-sorter client, filter slot and allocations there. */
+export interface RoleMembership {
+  readonly framework: FrameworkState;
+  readonly role: RoleState;
+  /** Index into every agent's filter table, unique among live memberships. */
+  readonly slot: number;
+  /** False once the framework left the role; the membership lives on while it holds resources. */
+  subscribed: boolean;
+  readonly allocations: Map<AgentState, Resources>;
+}
+
+export interface RoleState extends QuotaRoleView {
+  readonly name: string;
+  readonly frameworks: DrfSorter<RoleMembership>;
+  quota: QuotaMilli | undefined;
+  readonly allocatedUnreservedMilli: MilliQuantities;
+  readonly reservedMilli: MilliQuantities;
+}
+
+/** `idleEpoch` of an agent that must be looked at by the next cycle. */
+const NOT_IDLE = -1;
+
+const unreservedScalarsMilli = (resources: Resources): Map<string, number> =>
+  resources.unreserved().scalarQuantities();
+
+/** The part of `held` that is also in `returned`, without copying in the usual whole-offer case. */
+function overlap(held: Resources, returned: Resources): Resources {
+  if (held === returned || returned.contains(held)) return held;
+  if (held.contains(returned)) return returned;
+  return held.minus(held.minus(returned));
+}
+
+export class AllocatorState {
+  readonly basis: ShareBasis;
+  readonly roleSorter: DrfSorter<RoleState>;
+  readonly agents = new Map<AgentId, AgentState>();
+  readonly frameworks = new Map<FrameworkId, FrameworkState>();
+  readonly roles = new Map<string, RoleState>();
+  readonly minAllocatableMilli: readonly MilliQuantities[];
+  /** Unallocated unreserved scalars over all agents: what quota guarantees can still draw on. */
+  readonly availableHeadroomMilli: MilliQuantities = new Map();
+  private weights: ReadonlyMap<string, number> = new Map();
+  private readonly quotaRoles = new Set<RoleState>();
+  private requiredHeadroomCache: MilliQuantities | undefined;
+  private eligibility = 0;
+  private agentSequence = 0;
+  private nextSlot = 0;
+  private readonly recycledSlots: number[] = [];
+
+  constructor(options: AllocatorOptions) {
+    this.basis = new ShareBasis(options.fairnessExcludedResourceNames);
+    this.roleSorter = new DrfSorter(this.basis);
+    this.minAllocatableMilli = options.minAllocatable.map(toMilliQuantities);
+  }
+
+  /** Increases whenever some framework may accept what it could not before (see `AgentState.idleEpoch`). */
+  get eligibilityEpoch(): number {
+    return this.eligibility;
+  }
+
+  eligibilityChanged(): void {
+    this.eligibility++;
+  }
+
+  isIdle(agent: AgentState, nowMs: number): boolean {
+    return agent.idleEpoch === this.eligibility && nowMs < agent.idleUntilMs;
+  }
+
+  markIdle(agent: AgentState, untilMs: number): void {
+    agent.idleEpoch = this.eligibility;
+    agent.idleUntilMs = untilMs;
+  }
+
+  addAgent(id: AgentId, total: Resources): AgentState {
+    const agent: AgentState = {
+      id,
+      sequence: this.agentSequence++,
+      total,
+      free: total,
+      active: true,
+      hasGpus: total.scalarMilli('gpus') > 0,
+      holders: new Set(),
+      filters: new AgentOfferFilters(),
+      idleEpoch: NOT_IDLE,
+      idleUntilMs: 0,
+    };
+    this.agents.set(id, agent);
+    this.basis.add(total.scalarQuantities());
+    addQuantities(this.availableHeadroomMilli, unreservedScalarsMilli(total));
+    this.adjustReservations(total, addQuantities);
+    return agent;
+  }
+
+  /** Drops the agent with its allocations and filters; the frameworks keep nothing there. */
+  removeAgent(agent: AgentState): void {
+    for (const membership of [...agent.holders]) {
+      const held = membership.allocations.get(agent);
+      if (held !== undefined) this.untrack(membership, agent, held);
+      this.dropMembershipIfUnused(membership);
+    }
+    this.agents.delete(agent.id);
+    this.basis.subtract(agent.total.scalarQuantities());
+    subtractQuantities(this.availableHeadroomMilli, unreservedScalarsMilli(agent.free));
+    this.adjustReservations(agent.total, subtractQuantities);
+  }
+
+  /** The role, created on first mention with its configured weight. */
+  role(name: string): RoleState {
+    let role = this.roles.get(name);
+    if (role === undefined) {
+      role = {
+        name,
+        frameworks: new DrfSorter(this.basis),
+        quota: undefined,
+        allocatedUnreservedMilli: new Map(),
+        reservedMilli: new Map(),
+      };
+      this.roles.set(name, role);
+      this.roleSorter.add(name, role, false, this.weights.get(name) ?? 1);
+    }
+    return role;
+  }
+
+  setWeights(weights: ReadonlyMap<string, number>): void {
+    this.weights = weights;
+    for (const name of this.roles.keys()) this.roleSorter.setWeight(name, weights.get(name) ?? 1);
+  }
+
+  setQuota(role: RoleState, quota: QuotaMilli | undefined): void {
+    role.quota = quota;
+    if (quota === undefined) this.quotaRoles.delete(role);
+    else this.quotaRoles.add(role);
+    this.requiredHeadroomCache = undefined;
+    this.forgetRoleIfUnused(role);
+  }
+
+  hasUnmetGuarantees(): boolean {
+    for (const role of this.quotaRoles) if (hasUnmetGuarantees(role)) return true;
+    return false;
+  }
+
+  /** Σ of unmet guarantees; cached until some quota role's consumption or quota changes. */
+  requiredHeadroomMilli(): ReadonlyMap<string, number> {
+    this.requiredHeadroomCache ??= requiredHeadroomMilli(this.quotaRoles);
+    return this.requiredHeadroomCache;
+  }
+
+  /** The framework's membership in `roleName`, created (inactive, with a fresh filter slot) if missing. */
+  membership(framework: FrameworkState, roleName: string): RoleMembership {
+    let membership = framework.memberships.get(roleName);
+    if (membership === undefined) {
+      const role = this.role(roleName);
+      const slot = this.recycledSlots.pop() ?? this.nextSlot++;
+      membership = { framework, role, slot, subscribed: false, allocations: new Map() };
+      framework.memberships.set(roleName, membership);
+      role.frameworks.add(framework.id, membership, false);
+    }
+    return membership;
+  }
+
+  /**
+   * Puts the membership in or out of its role's order: it is offered resources only while the
+   * framework is registered and active and subscribes to the role without suppressing it.
+   */
+  refreshMembership(membership: RoleMembership): void {
+    const { framework, role } = membership;
+    const eligible =
+      framework.registered && framework.active && membership.subscribed && !framework.suppressedRoles.has(role.name);
+    const activeBefore = role.frameworks.activeCount;
+    role.frameworks.setActive(framework.id, eligible);
+    this.roleSorter.setActive(role.name, role.frameworks.activeCount > 0);
+    if (role.frameworks.activeCount > activeBefore) this.eligibilityChanged();
+  }
+
+  /** Forgets a membership that neither subscribes nor holds anything, releasing its filter slot. */
+  dropMembershipIfUnused(membership: RoleMembership): void {
+    if (membership.subscribed || membership.allocations.size > 0) return;
+    const { framework, role } = membership;
+    this.clearFilters(membership);
+    this.recycledSlots.push(membership.slot);
+    framework.memberships.delete(role.name);
+    role.frameworks.remove(framework.id);
+    this.roleSorter.setActive(role.name, role.frameworks.activeCount > 0);
+    this.forgetRoleIfUnused(role);
+  }
+
+  /** O(agents): a framework's filters are spread over agents with no per-framework index, by design. */
+  clearFilters(membership: RoleMembership): void {
+    for (const agent of this.agents.values()) agent.filters.clear(membership.slot);
+  }
+
+  /**
+   * Records resources reported in use (by `addAgent` or `addFramework` after a failover). Reports
+   * are idempotent: only the part not yet held by the membership is taken, and only as far as the
+   * agent has it free, so the agent and the framework may both report the same task.
+   */
+  claimUsed(membership: RoleMembership, agent: AgentState, used: Resources): void {
+    const held = membership.allocations.get(agent);
+    const unheld = held === undefined ? used : used.minus(held);
+    const claimed = overlap(agent.free, unheld);
+    if (claimed.isEmpty()) return;
+    this.allocate(membership, agent, claimed);
+  }
+
+  /** Allocates `resources` (which must be free on the agent) to the membership. */
+  allocate(membership: RoleMembership, agent: AgentState, resources: Resources): void {
+    this.takeFree(agent, resources);
+    this.track(membership, agent, resources);
+  }
+
+  /** Returns what the membership holds of `resources` on the agent to its free pool; returns that part. */
+  recover(membership: RoleMembership, agent: AgentState, resources: Resources): Resources {
+    const released = this.untrack(membership, agent, resources);
+    if (!released.isEmpty()) this.returnFree(agent, released);
+    return released;
+  }
+
+  /** Records resources taken from `agent.free` as held by the membership, in every sorter and ledger. */
+  track(membership: RoleMembership, agent: AgentState, resources: Resources): void {
+    const held = membership.allocations.get(agent);
+    membership.allocations.set(agent, held === undefined ? resources : held.plus(resources));
+    agent.holders.add(membership);
+    this.account(membership, resources, 'allocated');
+  }
+
+  /** Stops holding the part of `resources` the membership has on the agent; returns that part. */
+  untrack(membership: RoleMembership, agent: AgentState, resources: Resources): Resources {
+    const held = membership.allocations.get(agent);
+    if (held === undefined) return Resources.EMPTY;
+    const released = overlap(held, resources);
+    if (released.isEmpty()) return released;
+    const left = released === held ? Resources.EMPTY : held.minus(released);
+    if (left.isEmpty()) {
+      membership.allocations.delete(agent);
+      agent.holders.delete(membership);
+    } else {
+      membership.allocations.set(agent, left);
+    }
+    this.account(membership, released, 'unallocated');
+    return released;
+  }
+
+  /** Removes `resources` from the agent's free pool; the caller guarantees they are free. */
+  takeFree(agent: AgentState, resources: Resources): void {
+    agent.free = resources === agent.free ? Resources.EMPTY : agent.free.minus(resources);
+    subtractQuantities(this.availableHeadroomMilli, unreservedScalarsMilli(resources));
+    agent.idleEpoch = NOT_IDLE;
+  }
+
+  returnFree(agent: AgentState, resources: Resources): void {
+    agent.free = agent.free.plus(resources);
+    addQuantities(this.availableHeadroomMilli, unreservedScalarsMilli(resources));
+    agent.idleEpoch = NOT_IDLE;
+  }
+
+  private account(membership: RoleMembership, resources: Resources, change: 'allocated' | 'unallocated'): void {
+    const { framework, role } = membership;
+    const quantities = resources.scalarQuantities();
+    const unreserved = resources.unreserved();
+    const unreservedQuantities = unreserved === resources ? quantities : unreserved.scalarQuantities();
+    if (change === 'allocated') {
+      this.roleSorter.allocated(role.name, quantities);
+      role.frameworks.allocated(framework.id, quantities);
+      addQuantities(role.allocatedUnreservedMilli, unreservedQuantities);
+    } else {
+      this.roleSorter.unallocated(role.name, quantities);
+      role.frameworks.unallocated(framework.id, quantities);
+      subtractQuantities(role.allocatedUnreservedMilli, unreservedQuantities);
+    }
+    if (role.quota !== undefined) this.requiredHeadroomCache = undefined;
+  }
+
+  private adjustReservations(
+    total: Resources,
+    apply: (target: MilliQuantities, delta: ReadonlyMap<string, number>) => void,
+  ): void {
+    for (const name of total.reservedRoles()) {
+      const role = this.role(name);
+      apply(role.reservedMilli, total.filter((_, reservedFor) => reservedFor === name).scalarQuantities());
+      if (role.quota !== undefined) this.requiredHeadroomCache = undefined;
+      this.forgetRoleIfUnused(role);
+    }
+  }
+
+  /** Roles are kept while anything refers to them: a framework, a quota, or reserved resources. */
+  private forgetRoleIfUnused(role: RoleState): void {
+    if (role.frameworks.size > 0 || role.quota !== undefined || role.reservedMilli.size > 0) return;
+    if (role.allocatedUnreservedMilli.size > 0) {
+      throw new MesoError('ILLEGAL_STATE', `role '${role.name}' holds resources but has no frameworks`);
+    }
+    this.roles.delete(role.name);
+    this.roleSorter.remove(role.name);
+  }
+}
