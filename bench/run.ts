@@ -20,14 +20,19 @@ const moduleExtension = extname(selfPath);
 async function availableBenchmarks(): Promise<string[]> {
   const entries = await readdir(benchDir, { withFileTypes: true });
   return entries
-    .filter((entry) => entry.isFile() && extname(entry.name) === moduleExtension && entry.name !== basename(selfPath))
+    .filter(
+      (entry) =>
+        entry.isFile() && extname(entry.name) === moduleExtension && entry.name !== basename(selfPath),
+    )
     .map((entry) => basename(entry.name, moduleExtension))
     .filter((name) => !name.endsWith('.test') && !name.endsWith('.d'))
     .sort();
 }
 
 function isBenchmarkModule(value: unknown): value is BenchmarkModule {
-  return typeof value === 'object' && value !== null && typeof (value as { main?: unknown }).main === 'function';
+  return (
+    typeof value === 'object' && value !== null && typeof (value as { main?: unknown }).main === 'function'
+  );
 }
 
 async function run(argv: readonly string[]): Promise<number> {
@@ -35,7 +40,9 @@ async function run(argv: readonly string[]): Promise<number> {
   const names = await availableBenchmarks();
   if (name === undefined || !names.includes(name)) {
     if (name !== undefined) console.error(`unknown benchmark '${name}'`);
-    console.log(`usage: node ${basename(selfPath)} <benchmark> [args...]\nbenchmarks:\n${names.map((n) => `  ${n}`).join('\n')}`);
+    console.log(
+      `usage: node ${basename(selfPath)} <benchmark> [args...]\nbenchmarks:\n${names.map((n) => `  ${n}`).join('\n')}`,
+    );
     return name === undefined ? 0 : 1;
   }
   const loaded: unknown = await import(pathToFileURL(`${benchDir}/${name}${moduleExtension}`).href);

@@ -17,7 +17,12 @@ import type { Resources } from '../core/resources.js';
 import type { Allocation, AllocationCycleStats } from './allocator.js';
 import type { AgentState, AllocatorState, RoleMembership, RoleState } from './allocator-state.js';
 import { meetsAnyMinimum } from './quantities.js';
-import { type AllocationStage, capUnreservedScalars, hasUnmetGuarantees, unreservedCapsMilli } from './quota-headroom.js';
+import {
+  type AllocationStage,
+  capUnreservedScalars,
+  hasUnmetGuarantees,
+  unreservedCapsMilli,
+} from './quota-headroom.js';
 
 export interface CycleResult {
   readonly allocations: Allocation[];
@@ -28,7 +33,11 @@ export interface CycleResult {
  * Runs one cycle over `agents` (already in visiting order) at `nowMs`, applying every allocation to
  * `state`. Each returned allocation is for a distinct (framework, role, agent).
  */
-export function runAllocationCycle(state: AllocatorState, nowMs: number, agents: Iterable<AgentState>): CycleResult {
+export function runAllocationCycle(
+  state: AllocatorState,
+  nowMs: number,
+  agents: Iterable<AgentState>,
+): CycleResult {
   return new AllocationCycle(state, nowMs).run(agents);
 }
 
@@ -89,7 +98,8 @@ class AllocationCycle {
       const usable = agent.free.usableBy(role.name);
       if (usable.isEmpty()) return;
       const offer = this.trimToQuota(usable, role, stage);
-      if (offer.isEmpty() || !meetsAnyMinimum(offer.scalarQuantities(), this.state.minAllocatableMilli)) return;
+      if (offer.isEmpty() || !meetsAnyMinimum(offer.scalarQuantities(), this.state.minAllocatableMilli))
+        return;
       const taker = this.firstTaker(agent, role, offer);
       if (taker === undefined) return;
       this.state.allocate(taker, agent, offer);

@@ -9,7 +9,12 @@ import { Resources } from '../core/resources.js';
 import { DrfSorter, ShareBasis } from './drf-sorter.js';
 import { AgentOfferFilters } from './offer-filters.js';
 import { addQuantities, type MilliQuantities, subtractQuantities, toMilliQuantities } from './quantities.js';
-import { type QuotaMilli, type QuotaRoleView, hasUnmetGuarantees, requiredHeadroomMilli } from './quota-headroom.js';
+import {
+  type QuotaMilli,
+  type QuotaRoleView,
+  hasUnmetGuarantees,
+  requiredHeadroomMilli,
+} from './quota-headroom.js';
 import type { AllocatorOptions } from './allocator.js';
 
 export interface AgentState {
@@ -211,7 +216,10 @@ export class AllocatorState {
   refreshMembership(membership: RoleMembership): void {
     const { framework, role } = membership;
     const eligible =
-      framework.registered && framework.active && membership.subscribed && !framework.suppressedRoles.has(role.name);
+      framework.registered &&
+      framework.active &&
+      membership.subscribed &&
+      !framework.suppressedRoles.has(role.name);
     const activeBefore = role.frameworks.activeCount;
     role.frameworks.setActive(framework.id, eligible);
     this.roleSorter.setActive(role.name, role.frameworks.activeCount > 0);
@@ -299,7 +307,11 @@ export class AllocatorState {
     agent.idleEpoch = NOT_IDLE;
   }
 
-  private account(membership: RoleMembership, resources: Resources, change: 'allocated' | 'unallocated'): void {
+  private account(
+    membership: RoleMembership,
+    resources: Resources,
+    change: 'allocated' | 'unallocated',
+  ): void {
     const { framework, role } = membership;
     const quantities = resources.scalarQuantities();
     const unreserved = resources.unreserved();

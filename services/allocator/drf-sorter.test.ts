@@ -72,7 +72,11 @@ describe('DrfSorter order', () => {
     // a: 1/10, b: 2/10, c: 3/10. Then a gets 3 more cpus → 4/10, last.
     // Then c gives 2.5 back → 0.5/10, first.
     const { sorter } = sorterWith({ cpus: 10000 });
-    for (const [id, cpus] of [['a', 1000], ['b', 2000], ['c', 3000]] as const) {
+    for (const [id, cpus] of [
+      ['a', 1000],
+      ['b', 2000],
+      ['c', 3000],
+    ] as const) {
       sorter.add(id, id, true);
       sorter.allocated(id, q({ cpus }));
     }

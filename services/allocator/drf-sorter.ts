@@ -108,7 +108,15 @@ export class DrfSorter<T> {
   /** Adds a client with no allocation; adding an existing id is a no-op. */
   add(id: string, payload: T, active: boolean, weight = 1): void {
     if (this.clients.has(id)) return;
-    const client: Client<T> = { id, payload, allocation: new Map(), weight, allocationCount: 0, share: 0, active };
+    const client: Client<T> = {
+      id,
+      payload,
+      allocation: new Map(),
+      weight,
+      allocationCount: 0,
+      share: 0,
+      active,
+    };
     this.clients.set(id, client);
     if (active) {
       this.insert(client);
@@ -225,7 +233,8 @@ export class DrfSorter<T> {
     if (!this.isSorted()) return;
     // The client's key has not changed since it was inserted, so binary search finds it exactly.
     const index = this.lowerBound(client);
-    if (this.ordered[index] !== client) throw new MesoError('ILLEGAL_STATE', `sorter lost track of client '${client.id}'`);
+    if (this.ordered[index] !== client)
+      throw new MesoError('ILLEGAL_STATE', `sorter lost track of client '${client.id}'`);
     this.ordered.splice(index, 1);
     this.snapshot = undefined;
   }

@@ -50,7 +50,12 @@ describe('offer filters', () => {
     allocator.addFramework(A, subscriber(['r']), [], true);
     allocator.addFramework(B, subscriber(['r']), [], false);
     const agent = addAgent(allocator, 'agent-1', 'cpus:4;mem:4096', [
-      { frameworkId: B, agentId: agentId('agent-1'), role: 'r', resources: Resources.parse('cpus:1;mem:1024') },
+      {
+        frameworkId: B,
+        agentId: agentId('agent-1'),
+        role: 'r',
+        resources: Resources.parse('cpus:1;mem:1024'),
+      },
     ]);
     declineAll(allocator, allocator.allocate(0), 60_000);
     assert.deepEqual(allocator.allocate(1000), [], '3 cpus / 3 GB ⊆ the refused 3 cpus / 3 GB');
@@ -121,7 +126,9 @@ describe('who may be offered what', () => {
     assert.deepEqual(allocator.allocate(0), []);
 
     allocator.addFramework(B, subscriber(['r'], { gpuAware: true }), [], true);
-    assert.deepEqual(describeAllocations(allocator.allocate(1000)), ['B@gpu-agent(r) cpus:4;mem:4096;gpus:1']);
+    assert.deepEqual(describeAllocations(allocator.allocate(1000)), [
+      'B@gpu-agent(r) cpus:4;mem:4096;gpus:1',
+    ]);
   });
 
   // minAllocatable = cpus:1 | mem:512: a chunk qualifies if it has ≥ 1 cpu, or ≥ 512 MB.

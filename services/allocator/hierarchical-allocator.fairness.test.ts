@@ -113,7 +113,12 @@ describe('DRF across frameworks and roles', () => {
       const allocator = newAllocator({ fairnessExcludedResourceNames: excluded });
       allocator.addFramework(A, subscriber(['r'], { gpuAware: true }), [], true);
       addAgent(allocator, 'agent-1', 'cpus:16;gpus:4', [
-        { frameworkId: A, agentId: agentId('agent-1'), role: 'r', resources: Resources.parse('cpus:1;gpus:1') },
+        {
+          frameworkId: A,
+          agentId: agentId('agent-1'),
+          role: 'r',
+          resources: Resources.parse('cpus:1;gpus:1'),
+        },
       ]);
       assert.equal(allocator.shares().frameworks.get(A)?.get('r'), want);
     }
@@ -122,7 +127,8 @@ describe('DRF across frameworks and roles', () => {
   it('is deterministic: the same calls give the same offers, whatever order agent ids come in', () => {
     const play = (reverse: boolean): string[][] => {
       const allocator = newAllocator();
-      for (const id of ['f1', 'f2', 'f3']) allocator.addFramework(frameworkId(id), subscriber(['r']), [], true);
+      for (const id of ['f1', 'f2', 'f3'])
+        allocator.addFramework(frameworkId(id), subscriber(['r']), [], true);
       const agents = ['a1', 'a2', 'a3', 'a4', 'a5'].map((id) => addAgent(allocator, id, 'cpus:2;mem:2048'));
       const rounds: string[][] = [];
       for (let round = 0; round < 4; round++) {

@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Resources } from '../core/resources.js';
-import { addAgent, agentId, describeAllocations, frameworkId, newAllocator, subscriber } from './test-fixtures.js';
+import {
+  addAgent,
+  agentId,
+  describeAllocations,
+  frameworkId,
+  newAllocator,
+  subscriber,
+} from './test-fixtures.js';
 
 const Q = frameworkId('Q');
 const O = frameworkId('O');
@@ -20,7 +27,12 @@ describe('quota', () => {
     allocator.addFramework(O, subscriber(['other']), [], true);
     allocator.setQuota('quota-role', { guarantees: { cpus: 6 }, limits: {} });
     addAgent(allocator, 'agent-1', 'cpus:10;mem:10240', [
-      { frameworkId: Q, agentId: agentId('agent-1'), role: 'quota-role', resources: Resources.parse('cpus:2') },
+      {
+        frameworkId: Q,
+        agentId: agentId('agent-1'),
+        role: 'quota-role',
+        resources: Resources.parse('cpus:2'),
+      },
     ]);
     addAgent(allocator, 'agent-2', 'cpus:10;mem:10240');
 
@@ -36,7 +48,12 @@ describe('quota', () => {
     // framework suppresses offers, so the 4 cpus stay as headroom: greedy may take
     // 0 (own unmet) + (10 available − 4 required) = 6 cpus, and all the memory (not guaranteed).
     const allocator = newAllocator();
-    allocator.addFramework(frameworkId('idle'), subscriber(['reserved-for-later'], { suppressedRoles: ['reserved-for-later'] }), [], true);
+    allocator.addFramework(
+      frameworkId('idle'),
+      subscriber(['reserved-for-later'], { suppressedRoles: ['reserved-for-later'] }),
+      [],
+      true,
+    );
     allocator.addFramework(frameworkId('greedy'), subscriber(['greedy']), [], true);
     allocator.setQuota('reserved-for-later', { guarantees: { cpus: 4 }, limits: {} });
     addAgent(allocator, 'agent-1', 'cpus:10;mem:10240');
@@ -55,7 +72,10 @@ describe('quota', () => {
     addAgent(allocator, 'agent-1', 'cpus:8;mem:8192');
 
     const first = allocator.allocate(0);
-    assert.deepEqual(describeAllocations(first), ['C@agent-1(capped) cpus:3;mem:8192', 'D@agent-1(open) cpus:5']);
+    assert.deepEqual(describeAllocations(first), [
+      'C@agent-1(capped) cpus:3;mem:8192',
+      'D@agent-1(open) cpus:5',
+    ]);
 
     // C keeps its 3 cpus. A new agent arrives: capped is at 3 − 3 = 0 spare cpus, so it can only
     // be offered memory (8 GB ≥ the 32 MB minimum); open's share 5/16 vs capped's
@@ -69,7 +89,12 @@ describe('quota', () => {
     // D gives agent-2 back and disconnects, leaving capped the only taker: it is offered
     // agent-2's 8 GB but none of its 8 cpus (spare: 3 − 3 = 0). Its share becomes
     // max(3/16 cpus, (8192 + 8192)/16384 mem) = 1.
-    allocator.recoverResources(frameworkId('D'), agentId('agent-2'), 'open', Resources.parse('cpus:8;mem:8192'));
+    allocator.recoverResources(
+      frameworkId('D'),
+      agentId('agent-2'),
+      'open',
+      Resources.parse('cpus:8;mem:8192'),
+    );
     allocator.deactivateFramework(frameworkId('D'));
     assert.deepEqual(describeAllocations(allocator.allocate(2000)), ['C@agent-2(capped) mem:8192']);
     assert.equal(allocator.shares().frameworks.get(frameworkId('C'))?.get('capped'), 1);

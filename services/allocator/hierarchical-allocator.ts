@@ -31,7 +31,12 @@ export class HierarchicalAllocator implements Allocator {
     this.state = new AllocatorState(options);
   }
 
-  addFramework(id: FrameworkId, descriptor: FrameworkDescriptor, used: readonly UsedResources[], active: boolean): void {
+  addFramework(
+    id: FrameworkId,
+    descriptor: FrameworkDescriptor,
+    used: readonly UsedResources[],
+    active: boolean,
+  ): void {
     const existing = this.state.frameworks.get(id);
     if (existing?.registered) return;
     // A placeholder already holds what agents reported in use for this id; it becomes the framework.
@@ -52,7 +57,9 @@ export class HierarchicalAllocator implements Allocator {
   updateFramework(id: FrameworkId, descriptor: FrameworkDescriptor): void {
     const framework = this.registeredFramework(id);
     if (framework === undefined) return;
-    const unsuppressed = [...framework.suppressedRoles].filter((role) => !descriptor.suppressedRoles.includes(role));
+    const unsuppressed = [...framework.suppressedRoles].filter(
+      (role) => !descriptor.suppressedRoles.includes(role),
+    );
     framework.suppressedRoles.clear();
     for (const role of descriptor.suppressedRoles) framework.suppressedRoles.add(role);
     // As in Mesos, a role leaving the suppressed list is a revive: its filters go too.
@@ -88,7 +95,8 @@ export class HierarchicalAllocator implements Allocator {
     for (const entry of used) {
       if (entry.agentId !== id) continue;
       // Tasks of a framework that has not re-subscribed yet still occupy the agent.
-      const framework = this.state.frameworks.get(entry.frameworkId) ?? this.createFramework(entry.frameworkId);
+      const framework =
+        this.state.frameworks.get(entry.frameworkId) ?? this.createFramework(entry.frameworkId);
       this.state.claimUsed(this.state.membership(framework, entry.role), added, entry.resources);
     }
   }

@@ -19,7 +19,11 @@ describe('AgentOfferFilters', () => {
       const filters = new AgentOfferFilters();
       filters.install(SLOT, r('cpus:4;mem:4096'), 1000);
       assert.equal(filters.refusedUntilMs(SLOT, r(candidate), nowMs), refused ? 1000 : undefined);
-      assert.equal(filters.refusedUntilMs(SLOT + 1, r(candidate), nowMs), undefined, 'other slots are unaffected');
+      assert.equal(
+        filters.refusedUntilMs(SLOT + 1, r(candidate), nowMs),
+        undefined,
+        'other slots are unaffected',
+      );
     });
   }
 

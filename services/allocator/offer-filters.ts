@@ -102,12 +102,22 @@ export class AgentOfferFilters {
 
   private recordIndexFor(refused: Resources, untilMs: number): number {
     const newest = this.records[this.newestIndex];
-    if (newest !== undefined && newest.untilMs === untilMs && (newest.refused === refused || newest.refused.equals(refused))) {
+    if (
+      newest !== undefined &&
+      newest.untilMs === untilMs &&
+      (newest.refused === refused || newest.refused.equals(refused))
+    ) {
       return this.newestIndex;
     }
     const index = this.recycledIndices.pop() ?? this.records.length;
     if (index > UINT16_MAX && this.cells instanceof Uint16Array) this.cells = Uint32Array.from(this.cells);
-    this.records[index] = { refused, untilMs, references: 0, coveredCandidate: undefined, uncoveredCandidate: undefined };
+    this.records[index] = {
+      refused,
+      untilMs,
+      references: 0,
+      coveredCandidate: undefined,
+      uncoveredCandidate: undefined,
+    };
     this.newestIndex = index;
     return index;
   }

@@ -18,7 +18,10 @@ function role(
   reserved: Record<string, number> = {},
 ): QuotaRoleView {
   return {
-    quota: quota === undefined ? undefined : quotaToMilli({ guarantees: quota.guarantees ?? {}, limits: quota.limits ?? {} }),
+    quota:
+      quota === undefined
+        ? undefined
+        : quotaToMilli({ guarantees: quota.guarantees ?? {}, limits: quota.limits ?? {} }),
     allocatedUnreservedMilli: q(allocatedUnreserved),
     reservedMilli: q(reserved),
   };
@@ -36,31 +39,38 @@ describe('quota arithmetic (milli-units)', () => {
     assert.deepEqual(Object.fromEntries(required), { cpus: 2000, mem: 2048000 });
   });
 
-  for (const { name, view, stage, required = {}, available = {}, want } of [
+  const cases: {
+    name: string;
+    view: QuotaRoleView;
+    stage: AllocationStage;
+    required?: Record<string, number>;
+    available?: Record<string, number>;
+    want: Record<string, number> | undefined;
+  }[] = [
     {
       name: 'no quota anywhere: nothing capped',
       view: role(undefined),
-      stage: 'fair-share' as AllocationStage,
+      stage: 'fair-share',
       want: undefined,
     },
     {
       name: 'limit minus consumption',
       // limit 5 cpus; consumed 2 allocated + 1 reserved = 3 → at most 2 more
       view: role({ limits: { cpus: 5 } }, { cpus: 2000 }, { cpus: 1000 }),
-      stage: 'fair-share' as AllocationStage,
+      stage: 'fair-share',
       want: { cpus: 2000 },
     },
     {
       name: 'limit already passed: zero, not negative',
       view: role({ limits: { cpus: 1 } }, { cpus: 3000 }),
-      stage: 'fair-share' as AllocationStage,
+      stage: 'fair-share',
       want: { cpus: 0 },
     },
     {
       name: "other roles' headroom",
       // 10 cpus available, 4 required by others, none missing here → 0 + (10 − 4) = 6
       view: role(undefined),
-      stage: 'fair-share' as AllocationStage,
+      stage: 'fair-share',
       required: { cpus: 4000 },
       available: { cpus: 10000 },
       want: { cpus: 6000 },
@@ -69,7 +79,7 @@ describe('quota arithmetic (milli-units)', () => {
       name: 'own unmet guarantee counts toward headroom',
       // this role misses 3 of the 4 required: 3 + (5 − 4) = 4
       view: role({ guarantees: { cpus: 3 } }),
-      stage: 'fair-share' as AllocationStage,
+      stage: 'fair-share',
       required: { cpus: 4000 },
       available: { cpus: 5000 },
       want: { cpus: 4000 },
@@ -78,12 +88,13 @@ describe('quota arithmetic (milli-units)', () => {
       name: 'stage 1 offers a guaranteed name only up to what is missing',
       // guarantee 6, consumed 2 → 4; headroom would allow 4 + (20 − 4) = 20; limit 10 − 2 = 8
       view: role({ guarantees: { cpus: 6 }, limits: { cpus: 10 } }, { cpus: 2000 }),
-      stage: 'quota-guarantees' as AllocationStage,
+      stage: 'quota-guarantees',
       required: { cpus: 4000 },
       available: { cpus: 20000 },
       want: { cpus: 4000 },
     },
-  ]) {
+  ];
+  for (const { name, view, stage, required = {}, available = {}, want } of cases) {
     it(`caps unreserved scalars by ${name}`, () => {
       const caps = unreservedCapsMilli(view, stage, q(required), q(available));
       assert.deepEqual(caps === undefined ? undefined : Object.fromEntries(caps), want);
@@ -92,7 +103,10 @@ describe('quota arithmetic (milli-units)', () => {
 
   it('trims only unreserved scalars', () => {
     // cpus capped at 1.5: 4 unreserved → 1.5; the 2 reserved cpus and the ports stay.
-    const trimmed = capUnreservedScalars(Resources.parse('cpus:4;cpus(web):2;ports:[1-10]'), q({ cpus: 1500 }));
+    const trimmed = capUnreservedScalars(
+      Resources.parse('cpus:4;cpus(web):2;ports:[1-10]'),
+      q({ cpus: 1500 }),
+    );
     assert.equal(trimmed.toString(), 'cpus:1.5;cpus(web):2;ports:[1-10]');
   });
 });

@@ -45,7 +45,8 @@ export function unmetGuaranteeMilli(role: QuotaRoleView, name: string): number {
 }
 
 export function hasUnmetGuarantees(role: QuotaRoleView): boolean {
-  for (const name of role.quota?.guarantees.keys() ?? []) if (unmetGuaranteeMilli(role, name) > 0) return true;
+  for (const name of role.quota?.guarantees.keys() ?? [])
+    if (unmetGuaranteeMilli(role, name) > 0) return true;
   return false;
 }
 
@@ -99,7 +100,10 @@ export function unreservedCapsMilli(
 }
 
 /** `resources` with each unreserved scalar reduced to its cap; reserved and non-scalar parts untouched. */
-export function capUnreservedScalars(resources: Resources, capsMilli: ReadonlyMap<string, number>): Resources {
+export function capUnreservedScalars(
+  resources: Resources,
+  capsMilli: ReadonlyMap<string, number>,
+): Resources {
   const unreserved = resources.unreserved();
   let capped = resources;
   for (const [name, cap] of capsMilli) {

@@ -20,7 +20,10 @@ export function newAllocator(options: Partial<AllocatorOptions> = {}): Hierarchi
   return new HierarchicalAllocator({ ...MESOS_DEFAULT_OPTIONS, ...options });
 }
 
-export function subscriber(roles: readonly string[], extra: Partial<FrameworkDescriptor> = {}): FrameworkDescriptor {
+export function subscriber(
+  roles: readonly string[],
+  extra: Partial<FrameworkDescriptor> = {},
+): FrameworkDescriptor {
   return { roles, suppressedRoles: [], gpuAware: false, ...extra };
 }
 

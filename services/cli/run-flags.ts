@@ -30,7 +30,9 @@ export function addRunFlags(command: Command): Command {
   return command
     .argument('<command...>', 'command line to run through /bin/sh -c (words are joined with spaces)')
     .addOption(
-      new Option('--master <url>', 'URL of any master').env('MESO_MASTER').default(RUN_DEFAULTS.master),
+      new Option('--master <url>', 'any master: http://host:5050 or host:5050')
+        .env('MESO_MASTER')
+        .default(RUN_DEFAULTS.master),
     )
     .addOption(new Option('--cpus <n>', 'CPUs for the task').default(RUN_DEFAULTS.cpus))
     .addOption(new Option('--mem <mib>', 'memory for the task, in MiB').default(RUN_DEFAULTS.mem))
@@ -48,11 +50,8 @@ export function runOptionsFromFlags(flags: RunFlags, command: readonly string[])
   if (command.length === 0 || command.every((word) => word.trim() === '')) {
     throw invalidCall('a command to run is required, e.g. meso run -- echo hello');
   }
-  const master = flags.master ?? RUN_DEFAULTS.master;
-  if (!URL.canParse(master))
-    throw invalidCall(`--master must be a URL such as http://host:5050; received '${master}'`);
   return Object.freeze({
-    master,
+    master: masterUrlFlag(flags.master ?? RUN_DEFAULTS.master),
     cpus: positiveNumber('cpus', flags.cpus ?? RUN_DEFAULTS.cpus),
     memMiB: positiveNumber('mem', flags.mem ?? RUN_DEFAULTS.mem),
     ...(flags.image !== undefined && { image: flags.image }),
@@ -62,6 +61,16 @@ export function runOptionsFromFlags(flags: RunFlags, command: readonly string[])
     command: [...command],
     ...(flags.timeout !== undefined && { timeoutMs: durationFlag('timeout', flags.timeout) }),
   });
+}
+
+/** `http(s)://host:port`, or `host:port` meaning http. (`zk://` is not supported here yet.) */
+function masterUrlFlag(value: string): string {
+  const text = /^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `http://${value}`;
+  const url = URL.canParse(text) ? new URL(text) : undefined;
+  if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+    throw invalidCall(`--master must look like http://host:5050 or host:5050; received '${value}'`);
+  }
+  return url.origin;
 }
 
 function positiveNumber(flag: string, value: string): number {

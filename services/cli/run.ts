@@ -114,6 +114,7 @@ class OneOffRun {
   }
 
   async execute(): Promise<number> {
+    if (this.io.signal?.aborted === true) return EXIT_INTERRUPTED;
     const { timeoutMs } = this.options;
     const cancelTimeout =
       timeoutMs === undefined

@@ -135,3 +135,12 @@ describe('ranges', () => {
     assert.deepEqual(takeFromRanges([{ begin: 10, end: 11 }, { begin: 20, end: 30 }], 3), [10, 11, 20]);
   });
 });
+
+describe('v1 integers', () => {
+  it('accepts nanosecond timestamps beyond 2^53 and refuses fractions', async () => {
+    const { DurationInfoSchema } = await import('./v1/common.js');
+    assert.equal(DurationInfoSchema.safeParse({ nanoseconds: 1_795_239_900_104_000_000 }).success, true);
+    assert.equal(DurationInfoSchema.safeParse({ nanoseconds: '15000000000' }).success, true);
+    assert.equal(DurationInfoSchema.safeParse({ nanoseconds: 1.5 }).success, false);
+  });
+});

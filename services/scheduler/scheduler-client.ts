@@ -87,6 +87,13 @@ interface Subscription {
   readonly frameworkId: Id;
 }
 
+/**
+ * A framework's connection to the master: `subscribe()` and consume the events; calls go to the
+ * leader on their own requests and need an open subscription. A call resolves once the master
+ * accepted it (HTTP 202) and rejects with `SchedulerCallError` (any other status),
+ * `SchedulerError` (`NOT_SUBSCRIBED`, `CLOSED`, `MASTER_UNREACHABLE`), or an INVALID_CALL
+ * `MesoError` when it fails validation before being sent. Concurrent calls are not ordered.
+ */
 export class SchedulerClient implements AsyncDisposable {
   private state: SchedulerClientState = 'idle';
   private readonly framework: FrameworkInfo;
@@ -127,6 +134,7 @@ export class SchedulerClient implements AsyncDisposable {
     return this.assignedFrameworkId ?? this.framework.id;
   }
 
+  /** Where the client is in its lifecycle (see the diagram at the top of this file). */
   get currentState(): SchedulerClientState {
     return this.state;
   }
@@ -139,8 +147,9 @@ export class SchedulerClient implements AsyncDisposable {
    * close the client. Callable once.
    */
   subscribe(): AsyncIterableIterator<SchedulerEvent> {
-    if (this.state !== 'idle')
+    if (this.state !== 'idle') {
       throw new MesoError('ILLEGAL_STATE', `cannot subscribe a client that is ${this.state}`);
+    }
     this.loop = this.run();
     const iterator: AsyncIterableIterator<SchedulerEvent> = {
       next: async () => {

@@ -219,20 +219,17 @@ export class Cluster implements AsyncDisposable {
     child.unref();
     const started = new MesoProcess(child, `http://127.0.0.1:${port}`, port, logFile);
     this.processes.push(started);
-    try {
-      await waitFor(
-        async () => {
-          if (!started.running) throw new Error(`${role} exited early`);
-          return (await fetch(`${started.url}/health`)).ok;
-        },
-        STARTUP_TIMEOUT_MS,
-        `${role} on port ${port} to answer /health`,
-      );
-    } catch (err) {
+    // Polling stops at once when the process dies, so a bad flag fails in milliseconds, not at the timeout.
+    const outcome = await waitFor(
+      async () => (started.running ? (await fetch(`${started.url}/health`)).ok && 'ready' : 'exited'),
+      STARTUP_TIMEOUT_MS,
+      `${role} on port ${port} to answer /health`,
+    ).catch((err: unknown) => err as Error);
+    if (outcome !== 'ready') {
       await started.stop();
-      throw new Error(`${(err as Error).message}\n--- ${logFile} ---\n${await started.log()}`, {
-        cause: err,
-      });
+      const reason =
+        outcome === 'exited' ? `${role} on port ${port} exited before answering /health` : outcome.message;
+      throw new Error(`${reason}\n--- ${logFile} ---\n${await started.log()}`);
     }
     return started;
   }

@@ -46,8 +46,16 @@ export class TestScheduler implements AsyncDisposable {
     what: string,
     timeoutMs?: number,
   ): Promise<E>;
-  async next(matches: (event: SchedulerEvent) => boolean, what: string, timeoutMs?: number): Promise<SchedulerEvent>;
-  async next(matches: (event: SchedulerEvent) => boolean, what: string, timeoutMs = DEFAULT_WAIT_MS): Promise<SchedulerEvent> {
+  async next(
+    matches: (event: SchedulerEvent) => boolean,
+    what: string,
+    timeoutMs?: number,
+  ): Promise<SchedulerEvent>;
+  async next(
+    matches: (event: SchedulerEvent) => boolean,
+    what: string,
+    timeoutMs = DEFAULT_WAIT_MS,
+  ): Promise<SchedulerEvent> {
     const index = await waitFor(
       () => {
         for (let i = this.cursor; i < this.events.length; i++) if (matches(this.events[i]!)) return i + 1;
@@ -69,7 +77,10 @@ export class TestScheduler implements AsyncDisposable {
   /** The next status update of `taskId`, optionally in `state`. */
   async nextUpdate(taskId: string, state?: TaskState, timeoutMs?: number): Promise<TaskStatus> {
     const event = await this.next(
-      (e) => e.type === 'UPDATE' && e.update.status.task_id.value === taskId && (state === undefined || e.update.status.state === state),
+      (e) =>
+        e.type === 'UPDATE' &&
+        e.update.status.task_id.value === taskId &&
+        (state === undefined || e.update.status.state === state),
       `UPDATE of task ${taskId}${state === undefined ? '' : ` to ${state}`}`,
       timeoutMs,
     );
@@ -79,12 +90,16 @@ export class TestScheduler implements AsyncDisposable {
 
   /** Every update of `taskId` received so far, in order. */
   updatesOf(taskId: string): TaskStatus[] {
-    return this.events.flatMap((e) => (e.type === 'UPDATE' && e.update.status.task_id.value === taskId ? [e.update.status] : []));
+    return this.events.flatMap((e) =>
+      e.type === 'UPDATE' && e.update.status.task_id.value === taskId ? [e.update.status] : [],
+    );
   }
 
   summary(): string {
     return this.events
-      .map((e) => (e.type === 'UPDATE' ? `UPDATE(${e.update.status.task_id.value}:${e.update.status.state})` : e.type))
+      .map((e) =>
+        e.type === 'UPDATE' ? `UPDATE(${e.update.status.task_id.value}:${e.update.status.state})` : e.type,
+      )
       .join(', ');
   }
 

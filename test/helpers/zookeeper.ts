@@ -11,7 +11,11 @@ import { createServer, connect, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import type { CandidacyLoss, LeadershipObserver, ZkCoordinationOptions } from '../../services/coordination/index.js';
+import type {
+  CandidacyLoss,
+  LeadershipObserver,
+  ZkCoordinationOptions,
+} from '../../services/coordination/index.js';
 import { parseZkUrl } from '../../services/coordination/index.js';
 import { systemClock } from '../../services/core/clock.js';
 import type { MasterInfo } from '../../services/core/v1/cluster.js';
@@ -151,7 +155,8 @@ export function recordingObserver(): LeadershipObserver & { readonly events: str
   return {
     events,
     elected: () => events.push('elected'),
-    lost: (loss: CandidacyLoss) => events.push(`lost:${loss.reason}:${loss.wasLeader ? 'leader' : 'candidate'}`),
+    lost: (loss: CandidacyLoss) =>
+      events.push(`lost:${loss.reason}:${loss.wasLeader ? 'leader' : 'candidate'}`),
   };
 }
 

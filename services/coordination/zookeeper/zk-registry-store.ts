@@ -70,6 +70,7 @@ export class ZkRegistryStore<T> implements RegistryStore<T>, AsyncDisposable {
       } catch (error) {
         // A writer replaced the manifest and removed this generation while we were reading it.
         if (!isCoordinationFailure(error, 'no-node') || attempt === MAX_READ_ATTEMPTS) throw error;
+        this.log.debug('registry generation replaced while being read; reading again', { attempt });
       }
     }
   }

@@ -14,7 +14,12 @@ const numericString = z
 
 /** A JSON number, or a string holding one (Mesos accepts both). */
 export const num = z.union([z.number(), numericString]);
-export const int = z.union([z.number().int(), numericString.pipe(z.number().int())]);
+/**
+ * An integer. Not zod's `.int()`, which refuses values beyond 2^53: nanosecond timestamps
+ * (`TimeInfo.nanoseconds`, about 1.8e18 today) are that large, and losing their last digits is fine.
+ */
+const integer = z.number().refine(Number.isInteger, 'expected an integer');
+export const int = z.union([integer, numericString.pipe(integer)]);
 const boolString = z.enum(['true', 'false']).transform((s) => s === 'true');
 export const bool = z.union([z.boolean(), boolString]);
 

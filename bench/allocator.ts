@@ -1,0 +1,359 @@
+/**
+ * Allocator cycle benchmark in the shape of Mesos's
+ * `HierarchicalAllocator_BENCHMARK_Test.DeclineOffers`: every agent is
+ * `cpus:24;mem:4096;disk:4096;ports:[31000-32000]` with 16 cpus (plus memory, disk and 16 ports)
+ * already used by one framework (round-robin), all frameworks subscribe to role `*`, and every
+ * framework declines every offer with a filter that never expires (Mesos: `refuse_seconds` =
+ * INT_MAX). Each round declines the previous round's offers and then times one full cycle. After
+ * about `frameworks` rounds every framework has filtered every agent and cycles offer nothing;
+ * like Mesos we run 2 × frameworks rounds, so both halves are in the percentiles.
+ *
+ * Also measured per grid cell:
+ * - one incremental event: a task's resources recovered on one agent, then a cycle for that agent;
+ * - heap bytes per agent: (heapUsed + arrayBuffers) growth while adding the agents, and again at
+ *   the end with every filter installed. Exact after `global.gc()` when run with `--expose-gc`,
+ *   approximate (no collection between readings) otherwise; the output says which;
+ * - the same scenario on `NaiveDrfAllocator` (below), which re-sorts every role and framework on
+ *   every pick, for its first `--naive-rounds` rounds (it is too slow for all of them). Both must
+ *   make identical offers; the ratio compares the same rounds.
+ *
+ * Usage: node dist/bench/run.js allocator [--quick] [--agents 1000,10000] [--frameworks 100,1000]
+ *        [--rounds N] [--naive-rounds K] [--events N]
+ */
+import { performance } from 'node:perf_hooks';
+import type { AgentId, FrameworkId } from '../services/core/ids.js';
+import { Resources } from '../services/core/resources.js';
+import type {
+  AgentDescriptor,
+  Allocation,
+  Allocator,
+  AllocatorOptions,
+  FrameworkDescriptor,
+  UsedResources,
+} from '../services/allocator/allocator.js';
+import { HierarchicalAllocator } from '../services/allocator/hierarchical-allocator.js';
+import { formatTable, percentile, type Row, writeResults } from './lib/report.js';
+
+const FULL_GRID = { agents: [1_000, 10_000, 20_000], frameworks: [100, 1_000, 2_000] };
+const QUICK_GRID = { agents: [1_000, 5_000], frameworks: [100, 500] };
+const AGENT_RESOURCES = 'cpus:24;mem:4096;disk:4096;ports:[31000-32000]';
+/** 16 tasks of 1 cpu with one port each; Mesos picks random ports, ours are spread evenly so runs repeat. */
+const TASK_PORTS = Array.from({ length: 16 }, (_, i) => ({ begin: 31_000 + i * 63, end: 31_000 + i * 63 }));
+const ROLE = '*';
+/** Mesos's default `--allocation_interval`; each round advances the clock by it. */
+const INTERVAL_MS = 1_000;
+/** Mesos's benchmark declines with `refuse_seconds` = INT_MAX. */
+const REFUSE_MS = 2_147_483_647 * 1_000;
+const OPTIONS: AllocatorOptions = {
+  minAllocatable: [{ cpus: 0.01 }, { mem: 32 }],
+  fairnessExcludedResourceNames: [],
+};
+
+/** What the scenario calls; both the real and the naive allocator provide it. */
+export type DeclineOffersSubject = Pick<
+  Allocator,
+  'addFramework' | 'addAgent' | 'recoverResources' | 'allocate'
+>;
+
+interface Settings {
+  readonly agents: readonly number[];
+  readonly frameworks: readonly number[];
+  readonly rounds: number | undefined;
+  readonly naiveRounds: number;
+  readonly events: number;
+}
+
+const frameworkIdOf = (i: number): FrameworkId => `framework-${String(i).padStart(5, '0')}` as FrameworkId;
+const agentIdOf = (i: number): AgentId => `agent-${String(i).padStart(6, '0')}` as AgentId;
+const taskResources = (): Resources =>
+  Resources.parse('cpus:16;mem:2014;disk:1024').plus(Resources.ranges('ports', TASK_PORTS));
+
+function parseSettings(args: readonly string[]): Settings {
+  const value = (flag: string): string | undefined => {
+    const index = args.indexOf(flag);
+    return index >= 0 ? args[index + 1] : undefined;
+  };
+  const list = (flag: string, fallback: readonly number[]): number[] =>
+    value(flag)
+      ?.split(',')
+      .map((n) => Number(n.replaceAll('_', ''))) ?? [...fallback];
+  const grid = args.includes('--quick') ? QUICK_GRID : FULL_GRID;
+  const rounds = value('--rounds');
+  return {
+    agents: list('--agents', grid.agents),
+    frameworks: list('--frameworks', grid.frameworks),
+    rounds: rounds === undefined ? undefined : Number(rounds),
+    naiveRounds: Number(value('--naive-rounds') ?? 3),
+    events: Number(value('--events') ?? 200),
+  };
+}
+
+/** Heap plus typed-array memory (offer filter tables live in array buffers, outside the JS heap). */
+function memoryBytes(): number {
+  globalThis.gc?.();
+  const usage = process.memoryUsage();
+  return usage.heapUsed + usage.arrayBuffers;
+}
+
+function setUp(subject: DeclineOffersSubject, agents: number, frameworks: number): void {
+  for (let i = 0; i < frameworks; i++) {
+    subject.addFramework(frameworkIdOf(i), { roles: [ROLE], suppressedRoles: [], gpuAware: false }, [], true);
+  }
+  for (let i = 0; i < agents; i++) {
+    const agentId = agentIdOf(i);
+    subject.addAgent(agentId, { hostname: `${agentId}.bench`, total: Resources.parse(AGENT_RESOURCES) }, [
+      { frameworkId: frameworkIdOf(i % frameworks), agentId, role: ROLE, resources: taskResources() },
+    ]);
+  }
+}
+
+const fingerprint = (offers: readonly Allocation[]): string =>
+  offers
+    .map((o) => `${o.frameworkId}@${o.agentId}:${o.resources.toString()}`)
+    .sort()
+    .join('\n');
+
+interface RoundsResult {
+  readonly cycleMs: number[];
+  readonly offersPerRound: number[];
+  readonly fingerprints: string[];
+}
+
+/** Declines the previous round's offers with a long filter, then times one cycle; `rounds` times. */
+function runRounds(subject: DeclineOffersSubject, rounds: number, fingerprintRounds: number): RoundsResult {
+  const result: RoundsResult = { cycleMs: [], offersPerRound: [], fingerprints: [] };
+  let offers: Allocation[] = [];
+  for (let round = 0; round < rounds; round++) {
+    const nowMs = (round + 1) * INTERVAL_MS;
+    for (const o of offers)
+      subject.recoverResources(o.frameworkId, o.agentId, o.role, o.resources, nowMs + REFUSE_MS);
+    const startMs = performance.now();
+    offers = subject.allocate(nowMs);
+    result.cycleMs.push(performance.now() - startMs);
+    result.offersPerRound.push(offers.length);
+    if (round < fingerprintRounds) result.fingerprints.push(fingerprint(offers));
+  }
+  return result;
+}
+
+/** A task ends on one agent (its resources come back), then a cycle runs for that agent alone. */
+function measureEvents(
+  allocator: HierarchicalAllocator,
+  agents: number,
+  frameworks: number,
+  samples: number,
+  nowMs: number,
+): number[] {
+  const micros: number[] = [];
+  const step = Math.max(1, Math.floor(agents / samples));
+  for (let i = 0; i < agents && micros.length < samples; i += step) {
+    const agentId = agentIdOf(i);
+    const startMs = performance.now();
+    allocator.recoverResources(frameworkIdOf(i % frameworks), agentId, ROLE, taskResources());
+    allocator.allocate(nowMs, [agentId]);
+    micros.push((performance.now() - startMs) * 1_000);
+  }
+  return micros;
+}
+
+/**
+ * The baseline: DRF the way a first version would write it, with the same policy and tie-breaks as
+ * `HierarchicalAllocator` for what this scenario uses (no quota, reservations, suppression or
+ * GPUs). Every pick recomputes every role's and framework's share from scratch and sorts them, and
+ * filters sit in one map keyed by framework and agent.
+ */
+class NaiveDrfAllocator implements DeclineOffersSubject {
+  private readonly totalsMilli = new Map<string, number>();
+  private readonly free = new Map<AgentId, Resources>();
+  private readonly frameworks = new Map<FrameworkId, NaiveClient & { readonly role: string }>();
+  private readonly roles = new Map<string, NaiveClient>();
+  private readonly filters = new Map<string, { readonly refused: Resources; readonly untilMs: number }>();
+  private readonly minimumsMilli: readonly Map<string, number>[];
+
+  constructor(options: AllocatorOptions) {
+    this.minimumsMilli = options.minAllocatable.map(
+      (minimum) => new Map(Object.entries(minimum).map(([name, value]) => [name, Math.round(value * 1000)])),
+    );
+  }
+
+  addFramework(id: FrameworkId, framework: FrameworkDescriptor): void {
+    const role = framework.roles[0] ?? ROLE;
+    this.frameworks.set(id, { id, role, allocationMilli: new Map(), allocationCount: 0 });
+    if (!this.roles.has(role))
+      this.roles.set(role, { id: role, allocationMilli: new Map(), allocationCount: 0 });
+  }
+
+  addAgent(id: AgentId, agent: AgentDescriptor, used: readonly UsedResources[]): void {
+    for (const [name, milli] of agent.total.scalarQuantities()) {
+      this.totalsMilli.set(name, (this.totalsMilli.get(name) ?? 0) + milli);
+    }
+    let free = agent.total;
+    for (const entry of used) {
+      free = free.minus(entry.resources);
+      this.charge(entry.frameworkId, entry.resources, +1);
+    }
+    this.free.set(id, free);
+  }
+
+  recoverResources(
+    frameworkId: FrameworkId,
+    agentId: AgentId,
+    _role: string,
+    resources: Resources,
+    refuseUntilMs?: number,
+  ): void {
+    this.free.set(agentId, this.free.get(agentId)!.plus(resources));
+    this.charge(frameworkId, resources, -1);
+    if (refuseUntilMs !== undefined)
+      this.filters.set(`${frameworkId}|${agentId}`, { refused: resources, untilMs: refuseUntilMs });
+  }
+
+  allocate(nowMs: number): Allocation[] {
+    const offers: Allocation[] = [];
+    for (const agentId of this.free.keys()) {
+      for (const role of this.sortedByShare([...this.roles.values()])) {
+        const free = this.free.get(agentId)!;
+        const offer = free.usableBy(role.id);
+        const quantities = offer.scalarQuantities();
+        if (
+          offer.isEmpty() ||
+          !this.minimumsMilli.some((min) => [...min].every(([n, m]) => (quantities.get(n) ?? 0) >= m))
+        )
+          continue;
+        const members = [...this.frameworks.values()].filter((framework) => framework.role === role.id);
+        const taker = this.sortedByShare(members).find(
+          (framework) => !this.refuses(framework.id, agentId, offer, nowMs),
+        );
+        if (taker === undefined) continue;
+        this.free.set(agentId, free.minus(offer));
+        this.charge(taker.id as FrameworkId, offer, +1);
+        offers.push({ frameworkId: taker.id as FrameworkId, agentId, role: role.id, resources: offer });
+      }
+    }
+    return offers;
+  }
+
+  private refuses(frameworkId: string, agentId: AgentId, offer: Resources, nowMs: number): boolean {
+    const filter = this.filters.get(`${frameworkId}|${agentId}`);
+    return filter !== undefined && nowMs < filter.untilMs && filter.refused.contains(offer);
+  }
+
+  private charge(frameworkId: FrameworkId, resources: Resources, sign: 1 | -1): void {
+    const framework = this.frameworks.get(frameworkId)!;
+    for (const client of [framework, this.roles.get(framework.role)!]) {
+      for (const [name, milli] of resources.scalarQuantities()) {
+        client.allocationMilli.set(name, (client.allocationMilli.get(name) ?? 0) + sign * milli);
+      }
+      if (sign > 0) client.allocationCount++;
+    }
+  }
+
+  private sortedByShare<T extends NaiveClient>(clients: T[]): T[] {
+    const share = (client: NaiveClient): number => {
+      let max = 0;
+      for (const [name, milli] of client.allocationMilli) {
+        const total = this.totalsMilli.get(name) ?? 0;
+        if (total > 0 && milli / total > max) max = milli / total;
+      }
+      return max;
+    };
+    return clients
+      .map((client) => ({ client, share: share(client) }))
+      .sort(
+        (a, b) =>
+          a.share - b.share ||
+          a.client.allocationCount - b.client.allocationCount ||
+          (a.client.id < b.client.id ? -1 : 1),
+      )
+      .map(({ client }) => client);
+  }
+}
+
+interface NaiveClient {
+  readonly id: string;
+  readonly allocationMilli: Map<string, number>;
+  allocationCount: number;
+}
+
+function benchmarkCell(agents: number, frameworks: number, settings: Settings): Row {
+  const rounds = settings.rounds ?? 2 * frameworks;
+  const naiveRounds = Math.min(settings.naiveRounds, rounds);
+
+  const baseBytes = memoryBytes();
+  const allocator = new HierarchicalAllocator(OPTIONS);
+  setUp(allocator, agents, frameworks);
+  const setupBytes = memoryBytes();
+  const meso = runRounds(allocator, rounds, naiveRounds);
+  const filteredBytes = memoryBytes();
+  const eventMicros = measureEvents(
+    allocator,
+    agents,
+    frameworks,
+    settings.events,
+    (rounds + 1) * INTERVAL_MS,
+  );
+
+  const naive = new NaiveDrfAllocator(OPTIONS);
+  setUp(naive, agents, frameworks);
+  const baseline = runRounds(naive, naiveRounds, naiveRounds);
+  const sameOffers = baseline.fingerprints.every((print, round) => print === meso.fingerprints[round]);
+
+  const mesoFirstRoundsMs = percentile(meso.cycleMs.slice(0, naiveRounds), 50);
+  const naiveFirstRoundsMs = percentile(baseline.cycleMs, 50);
+  return {
+    agents,
+    frameworks,
+    rounds,
+    busy_rounds: meso.offersPerRound.filter((count) => count > 0).length,
+    cycle_ms_p50: percentile(meso.cycleMs, 50),
+    cycle_ms_p99: percentile(meso.cycleMs, 99),
+    cycle_ms_max: Math.max(...meso.cycleMs),
+    event_us_p50: percentile(eventMicros, 50),
+    event_us_p99: percentile(eventMicros, 99),
+    heap_bytes_per_agent: Math.round((setupBytes - baseBytes) / agents),
+    heap_bytes_per_agent_all_filtered: Math.round((filteredBytes - baseBytes) / agents),
+    naive_rounds: naiveRounds,
+    naive_cycle_ms_p50: naiveFirstRoundsMs,
+    meso_cycle_ms_p50_same_rounds: mesoFirstRoundsMs,
+    speedup_vs_naive: naiveFirstRoundsMs / mesoFirstRoundsMs,
+    offers_identical_to_naive: sameOffers,
+  };
+}
+
+export async function main(args: string[]): Promise<void> {
+  const settings = parseSettings(args);
+  const memoryMode =
+    globalThis.gc === undefined ? 'approximate (run with --expose-gc for exact)' : 'after gc()';
+  console.log(`allocator DeclineOffers benchmark; heap figures ${memoryMode}`);
+  const rows: Row[] = [];
+  for (const agents of settings.agents) {
+    for (const frameworks of settings.frameworks) {
+      const row = benchmarkCell(agents, frameworks, settings);
+      rows.push({ ...row, heap_measurement: globalThis.gc === undefined ? 'approximate' : 'gc' });
+      console.log(
+        `${agents} agents × ${frameworks} frameworks: cycle p50 ${row.cycle_ms_p50} ms, p99 ${row.cycle_ms_p99} ms`,
+      );
+    }
+  }
+  console.log(`\n${formatTable(rows, TABLE_COLUMNS)}`);
+  console.log(`\nwrote ${await writeResults('allocator', rows)}`);
+}
+
+const TABLE_COLUMNS = [
+  'agents',
+  'frameworks',
+  'rounds',
+  'busy_rounds',
+  'cycle_ms_p50',
+  'cycle_ms_p99',
+  'cycle_ms_max',
+  'event_us_p50',
+  'event_us_p99',
+  'heap_bytes_per_agent',
+  'heap_bytes_per_agent_all_filtered',
+  'naive_rounds',
+  'naive_cycle_ms_p50',
+  'meso_cycle_ms_p50_same_rounds',
+  'speedup_vs_naive',
+  'offers_identical_to_naive',
+];
