@@ -11,7 +11,9 @@ import { createLogger, type LogLevel } from '../log/logger.js';
 import { startMaster } from '../master/index.js';
 import { loadAgentConfig, ProcessContainerizer, startAgent } from '../agent/index.js';
 import { addAgentFlags, agentConfigInputFromFlags, type AgentFlags } from './agent-command.js';
-import { addMasterFlags, masterConfigFromFlags, type MasterFlags } from './master-command.js';
+import { addRunFlags, runOptionsFromFlags, type RunFlags } from '../cli/run-flags.js';
+import { runOneOff } from '../cli/run.js';
+import { addMasterFlags, flag, masterConfigFromFlags, type MasterFlags } from './master-command.js';
 
 const program = new Command('meso')
   .description('Apache Mesos rebuilt in TypeScript: a two-level cluster manager')
@@ -27,6 +29,61 @@ addMasterFlags(program.command('master').description('run a master (standalone, 
   },
 );
 
+addRunFlags(program.command('run').description('run a one-off task; prints its output and exits with its status')).action(
+  async (command: string[], flags: RunFlags) => {
+    const aborted = new AbortController();
+    process.once('SIGINT', () => aborted.abort());
+    process.exitCode = await runOneOff(runOptionsFromFlags(flags, command), { signal: aborted.signal });
+  },
+);
+
+program
+  .command('local')
+  .description('run a master on :5050 and an agent on :5051 in this process (the embedded default)')
+  .addOption(flag('--port <port>', 'master port', '5050'))
+  .addOption(flag('--agent_port <port>', 'agent port', '5051'))
+  .addOption(flag('--work_dir <dir>', 'agent work directory', '/tmp/meso/local'))
+  .addOption(flag('--resources <spec>', 'agent resources (detected when absent)'))
+  .addOption(flag('--log_level <level>', 'debug, info, warn or error', 'warn'))
+  .option('--run <command>', 'once the cluster is up, run this command as a task and print its output')
+  .action(async (flags: Record<string, string | undefined>) => {
+    const log = createLogger((flags['log_level'] ?? 'warn') as LogLevel, { role: 'local' });
+    const masterConfig = masterConfigFromFlags({
+      ...defaultsOf(addMasterFlags(new Command())),
+      port: flags['port'],
+    });
+    const master = await startMaster(masterConfig, { clock: systemClock, log, listenHost: '127.0.0.1' });
+    const agentConfig = await loadAgentConfig(
+      agentConfigInputFromFlags({
+        ...defaultsOf(addAgentFlags(new Command())),
+        master: master.url,
+        port: flags['agent_port'],
+        ip: '127.0.0.1',
+        work_dir: flags['work_dir'],
+        resources: flags['resources'],
+      }),
+    );
+    const agent = await startAgent(agentConfig, {
+      clock: systemClock,
+      log,
+      containerizers: [new ProcessContainerizer({ clock: systemClock, log })],
+    });
+    console.log(`meso local: master ${master.url}  agent ${agent.url}  (resources ${agentConfig.resources.toString()})`);
+    console.log(`  state:  curl ${master.url}/master/state`);
+    console.log(`  a task: npx meso run --master ${master.url} -- 'echo hello'`);
+    const stopBoth = async (): Promise<void> => {
+      await agent.stop();
+      await master.stop();
+    };
+    stopOnSignals(stopBoth);
+    const demo = flags['run'];
+    if (demo !== undefined) {
+      console.log(`\n$ meso run -- ${demo}`);
+      const code = await runOneOff(runOptionsFromFlags({ master: master.url }, [demo]));
+      console.log(`(exit status ${code}; the cluster keeps running, Ctrl-C stops it)`);
+    }
+  });
+
 addAgentFlags(program.command('agent').description('run an agent that registers with --master')).action(
   async (flags: AgentFlags) => {
     const log = createLogger((flags['log_level'] ?? 'info') as LogLevel, { role: 'agent' });
@@ -41,6 +98,11 @@ addAgentFlags(program.command('agent').description('run an agent that registers 
     await agent.stopped;
   },
 );
+
+/** The default value of every option of `command`, keyed by flag name. */
+function defaultsOf(command: Command): Record<string, string | undefined> {
+  return Object.fromEntries(command.options.map((o) => [o.attributeName(), o.defaultValue as string | undefined]));
+}
 
 /** Stops gracefully on SIGINT/SIGTERM; a second signal exits at once. */
 function stopOnSignals(stop: () => Promise<void>): void {

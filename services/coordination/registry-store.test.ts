@@ -38,7 +38,10 @@ describe('InMemoryRegistryStore', () => {
 
   it('rejects values without a JSON form', async () => {
     const store = new InMemoryRegistryStore((json: unknown) => json);
-    await assert.rejects(store.compareAndSet(() => 1, 0), /cannot be written as JSON/);
+    await assert.rejects(
+      store.compareAndSet(() => 1, 0),
+      /cannot be written as JSON/,
+    );
     await assert.rejects(store.compareAndSet(10n, 0), /cannot be written as JSON/);
   });
 

@@ -57,7 +57,8 @@ export function registryJson(value: unknown): string {
   } catch (error) {
     throw invalidCall(`the registry value cannot be written as JSON: ${(error as Error).message}`);
   }
-  if (json === undefined) throw invalidCall(`the registry value cannot be written as JSON: it is ${typeof value}`);
+  if (json === undefined)
+    throw invalidCall(`the registry value cannot be written as JSON: it is ${typeof value}`);
   return json;
 }
 

@@ -25,11 +25,17 @@ describe('parseZkUrl', () => {
     const url = parseZkUrl('zk://ops:s3cr@t@zk1:2181/mesos');
     assert.deepEqual(url.credentials, { username: 'ops', password: 's3cr@t' });
     assert.deepEqual(url.servers, [{ host: 'zk1', port: 2181 }]);
-    assert.deepEqual(parseZkUrl('zk://digest!ops:pw@zk1/mesos').credentials, { username: 'ops', password: 'pw' });
+    assert.deepEqual(parseZkUrl('zk://digest!ops:pw@zk1/mesos').credentials, {
+      username: 'ops',
+      password: 'pw',
+    });
   });
 
   it('masks the password when formatting', () => {
-    assert.equal(formatZkUrl(parseZkUrl('zk://ops:pw@zk1,zk2:2182/mesos')), 'zk://ops:***@zk1:2181,zk2:2182/mesos');
+    assert.equal(
+      formatZkUrl(parseZkUrl('zk://ops:pw@zk1,zk2:2182/mesos')),
+      'zk://ops:***@zk1:2181,zk2:2182/mesos',
+    );
   });
 
   for (const [raw, problem] of [
@@ -52,7 +58,10 @@ describe('parseZkUrl', () => {
     it(`rejects '${raw}'`, () => {
       assert.throws(
         () => parseZkUrl(raw),
-        (err: unknown) => err instanceof Error && (err as { code?: string }).code === 'INVALID_CALL' && problem.test(err.message),
+        (err: unknown) =>
+          err instanceof Error &&
+          (err as { code?: string }).code === 'INVALID_CALL' &&
+          problem.test(err.message),
       );
     });
   }

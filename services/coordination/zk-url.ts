@@ -38,7 +38,8 @@ const HOST = /^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$/;
  */
 export function parseZkUrl(raw: string): ZkUrl {
   const text = raw.trim();
-  const fail = (problem: string): MesoError => invalidCall(`invalid ZooKeeper URL '${redact(text)}': ${problem}`);
+  const fail = (problem: string): MesoError =>
+    invalidCall(`invalid ZooKeeper URL '${redact(text)}': ${problem}`);
   if (!text.startsWith(SCHEME)) throw fail(`expected it to start with '${SCHEME}'`);
   const rest = text.slice(SCHEME.length);
   const slash = rest.indexOf('/');
@@ -73,7 +74,8 @@ function checkPath(path: string, fail: Fail): string {
   if (path.endsWith('/')) throw fail(`the path '${path}' must not end with '/'`);
   for (const segment of path.slice(1).split('/')) {
     if (segment === '') throw fail(`the path '${path}' has an empty segment`);
-    if (segment === '.' || segment === '..') throw fail(`the path '${path}' has a relative segment '${segment}'`);
+    if (segment === '.' || segment === '..')
+      throw fail(`the path '${path}' has a relative segment '${segment}'`);
     // eslint-disable-next-line no-control-regex -- ZooKeeper rejects control characters in paths
     if (/[\u0000-\u001f\u007f]/.test(segment)) throw fail(`the path '${path}' contains a control character`);
   }

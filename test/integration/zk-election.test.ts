@@ -54,7 +54,9 @@ describe('ZooKeeper leader election', { skip: zooKeeperSkipReason() }, () => {
     const contender = zkMasterContender(options);
     const masters = [1, 2, 3].map(masterInfoFixture);
     const observers = masters.map(() => recordingObserver());
-    const candidacies = await Promise.all(masters.map((m, i) => contender.contend(m, observers[i] ?? recordingObserver())));
+    const candidacies = await Promise.all(
+      masters.map((m, i) => contender.contend(m, observers[i] ?? recordingObserver())),
+    );
     await waitUntil('a leader is elected', () => candidacies.some((c) => c.isLeader()));
     await using raw = await rawSession(options);
 
@@ -99,7 +101,8 @@ describe('ZooKeeper leader election', { skip: zooKeeperSkipReason() }, () => {
     const followed = follow(detector);
     const contender = zkMasterContender(options);
     const candidacies: Candidacy[] = [];
-    for (const n of [1, 2, 3]) candidacies.push(await contender.contend(masterInfoFixture(n), recordingObserver()));
+    for (const n of [1, 2, 3])
+      candidacies.push(await contender.contend(masterInfoFixture(n), recordingObserver()));
     const [c1, c2, c3] = candidacies as [Candidacy, Candidacy, Candidacy];
 
     await waitUntil('master-1 leads', () => c1.isLeader() && followed.seen.at(-1) === 'master-1');
@@ -181,7 +184,9 @@ describe('ZooKeeper leader election', { skip: zooKeeperSkipReason() }, () => {
     assert.equal((await anonymousDetector.detect(undefined))?.id, 'master-1');
     await using raw = await rawSession(open);
     const [node] = await raw.getChildren(open.url.path);
-    await assert.rejects(raw.setData(`${open.url.path}/${node ?? ''}`, Buffer.from('{}'), -1), { failure: 'no-auth' });
+    await assert.rejects(raw.setData(`${open.url.path}/${node ?? ''}`, Buffer.from('{}'), -1), {
+      failure: 'no-auth',
+    });
     await candidacy.withdraw();
   });
 });

@@ -65,7 +65,9 @@ async function waitForOneLeader(candidacies: readonly Candidacy[], detector: Mas
 describe('ZooKeeper election under faults', { skip: zooKeeperSkipReason() }, () => {
   it('a leader whose session expires while ZooKeeper is down reports the loss, and a leader returns', async () => {
     await using zk = await startZooKeeper();
-    await using cluster = await electTwo(zkTestOptions(zk.connectString, { sessionTimeoutMs: SESSION_TIMEOUT_MS }));
+    await using cluster = await electTwo(
+      zkTestOptions(zk.connectString, { sessionTimeoutMs: SESSION_TIMEOUT_MS }),
+    );
     const [leader] = cluster.observers;
 
     await zk.stop();
@@ -73,7 +75,10 @@ describe('ZooKeeper election under faults', { skip: zooKeeperSkipReason() }, () 
     await waitUntil('master-1 reports the loss', () => leader.events.length > 1, 3 * SESSION_TIMEOUT_MS);
     const lostAfterMs = Date.now() - stoppedAt;
     assert.deepEqual(leader.events, ['elected', 'lost:session-expired:leader']);
-    assert.ok(lostAfterMs <= SESSION_TIMEOUT_MS + 500, `lost after ${lostAfterMs} ms, timeout ${SESSION_TIMEOUT_MS} ms`);
+    assert.ok(
+      lostAfterMs <= SESSION_TIMEOUT_MS + 500,
+      `lost after ${lostAfterMs} ms, timeout ${SESSION_TIMEOUT_MS} ms`,
+    );
     assert.equal(leaders(cluster.candidacies), 0, 'nobody leads without ZooKeeper');
     await sleep(SESSION_TIMEOUT_MS); // longer than the session timeout: every old session is dead
 
@@ -83,7 +88,9 @@ describe('ZooKeeper election under faults', { skip: zooKeeperSkipReason() }, () 
 
   it('a leader deposes itself within the session timeout when ZooKeeper stops answering (SIGSTOP)', async () => {
     await using zk = await startZooKeeper();
-    await using cluster = await electTwo(zkTestOptions(zk.connectString, { sessionTimeoutMs: SESSION_TIMEOUT_MS }));
+    await using cluster = await electTwo(
+      zkTestOptions(zk.connectString, { sessionTimeoutMs: SESSION_TIMEOUT_MS }),
+    );
     const [c1] = cluster.candidacies;
     const [leader] = cluster.observers;
 
@@ -142,7 +149,8 @@ describe('ZooKeeper election under faults', { skip: zooKeeperSkipReason() }, () 
   it('an unreachable ensemble fails fast with an error naming it, leaving nothing behind', async () => {
     const port = await closedPort();
     const options = zkTestOptions(`127.0.0.1:${port}`, { connectTimeoutMs: 1000 });
-    const sockets = (): number => process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap').length;
+    const sockets = (): number =>
+      process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap').length;
     const before = sockets();
     const unreachable = (err: unknown): boolean =>
       err instanceof CoordinationError &&
@@ -152,9 +160,15 @@ describe('ZooKeeper election under faults', { skip: zooKeeperSkipReason() }, () 
       err.message.includes('1000 ms');
 
     const startedAt = Date.now();
-    await assert.rejects(zkMasterContender(options).contend(masterInfoFixture(1), recordingObserver()), unreachable);
+    await assert.rejects(
+      zkMasterContender(options).contend(masterInfoFixture(1), recordingObserver()),
+      unreachable,
+    );
     await assert.rejects(startZkMasterDetector(options), unreachable);
-    await assert.rejects(openZkRegistryStore(options, (json) => json), unreachable);
+    await assert.rejects(
+      openZkRegistryStore(options, (json) => json),
+      unreachable,
+    );
     const elapsedMs = Date.now() - startedAt;
     assert.ok(elapsedMs < 3 * 1000 + 1000, `three attempts took ${elapsedMs} ms`);
     await sleep(500); // the client library's last reconnect round

@@ -57,12 +57,18 @@ function startMasterProcess(url: string): { readonly child: ChildProcess; readon
     cwd: REPO_ROOT,
     env: {
       ...process.env,
-      MESO_TEST_MASTER: JSON.stringify({ url, sessionTimeoutMs: SESSION_TIMEOUT_MS, info: masterInfoFixture(1) }),
+      MESO_TEST_MASTER: JSON.stringify({
+        url,
+        sessionTimeoutMs: SESSION_TIMEOUT_MS,
+        info: masterInfoFixture(1),
+      }),
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const lines: Line[] = [];
-  createInterface({ input: child.stdout ?? process.stdin }).on('line', (line) => lines.push(JSON.parse(line) as Line));
+  createInterface({ input: child.stdout ?? process.stdin }).on('line', (line) =>
+    lines.push(JSON.parse(line) as Line),
+  );
   return { child, lines };
 }
 
@@ -81,7 +87,9 @@ describe('a frozen leader', { skip: zooKeeperSkipReason() }, () => {
       await sleep(500); // both believe they lead: only the frozen one's own check can save us
       child.kill('SIGCONT');
 
-      await waitUntil('the thawed master hears it lost', () => lines.some((l) => l.at > frozenAt && l.event === 'lost'));
+      await waitUntil('the thawed master hears it lost', () =>
+        lines.some((l) => l.at > frozenAt && l.event === 'lost'),
+      );
       const thawed = lines.filter((l) => l.at > frozenAt);
       assert.deepEqual(
         thawed.filter((l) => l.event === 'tick' && l.leader === true),
@@ -94,7 +102,11 @@ describe('a frozen leader', { skip: zooKeeperSkipReason() }, () => {
       );
       await sleep(500);
       assert.equal(successor.isLeader(), true, 'the successor keeps leading');
-      assert.equal(lines.filter((l) => l.event === 'elected').length, 1, 'the thawed master was not re-elected');
+      assert.equal(
+        lines.filter((l) => l.event === 'elected').length,
+        1,
+        'the thawed master was not re-elected',
+      );
       await successor.withdraw();
     } finally {
       child.kill('SIGKILL');

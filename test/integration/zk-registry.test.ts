@@ -119,7 +119,8 @@ describe('ZooKeeper registry store', { skip: zooKeeperSkipReason() }, () => {
     let version = await writer.compareAndSet(registry('w0', 1_500_000), 0);
     let writing = true;
     const writes = (async () => {
-      for (let i = 1; i <= 6; i++) version = await writer.compareAndSet(registry(`w${i}`, 1_500_000), version);
+      for (let i = 1; i <= 6; i++)
+        version = await writer.compareAndSet(registry(`w${i}`, 1_500_000), version);
       writing = false;
     })();
     let reads = 0;
@@ -156,7 +157,9 @@ describe('ZooKeeper registry store', { skip: zooKeeperSkipReason() }, () => {
             };
           }
           const value: unknown = Reflect.get(target, property, target);
-          return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+          return typeof value === 'function'
+            ? (value as (...args: unknown[]) => unknown).bind(target)
+            : value;
         },
       });
     const connect = zkConnector({ ...options, sessionTimeoutMs: 10_000, connectTimeoutMs: 5000 });

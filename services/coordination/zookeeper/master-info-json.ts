@@ -44,7 +44,11 @@ const MasterInfoJsonSchema = z
  * problem when the data is not such JSON.
  */
 export function decodeMasterInfo(data: Buffer): MasterInfo {
-  const raw = parseWith(MasterInfoJsonSchema, parseJsonText(data.toString('utf8'), 'MasterInfo'), 'MasterInfo');
+  const raw = parseWith(
+    MasterInfoJsonSchema,
+    parseJsonText(data.toString('utf8'), 'MasterInfo'),
+    'MasterInfo',
+  );
   const pidMatch = raw.pid === undefined ? null : PID.exec(raw.pid);
   const ip = raw.address?.ip ?? pidMatch?.[1] ?? '';
   const port = raw.address?.port ?? raw.port;

@@ -60,9 +60,13 @@ export async function encodeRegistry(json: string, generation: string): Promise<
   }
   const count = Math.ceil(payload.length / CHUNK_BYTES);
   if (count > MAX_CHUNKS) {
-    throw invalidCall(`the registry is ${payload.length} bytes compressed; the limit is ${MAX_CHUNKS * CHUNK_BYTES}`);
+    throw invalidCall(
+      `the registry is ${payload.length} bytes compressed; the limit is ${MAX_CHUNKS * CHUNK_BYTES}`,
+    );
   }
-  const chunks = Array.from({ length: count }, (_, i) => payload.subarray(i * CHUNK_BYTES, (i + 1) * CHUNK_BYTES));
+  const chunks = Array.from({ length: count }, (_, i) =>
+    payload.subarray(i * CHUNK_BYTES, (i + 1) * CHUNK_BYTES),
+  );
   return { manifest: { ...common, layout: 'chunked', generation, chunks: count }, chunks };
 }
 
@@ -71,7 +75,11 @@ export const manifestBytes = (manifest: Manifest): Buffer => Buffer.from(JSON.st
 /** The manifest in the root node's data; `undefined` for the empty root of a never-written registry. */
 export function parseManifest(data: Buffer): Manifest | undefined {
   if (data.length === 0) return undefined;
-  return parseWith(ManifestSchema, parseJsonText(data.toString('utf8'), 'registry manifest'), 'registry manifest');
+  return parseWith(
+    ManifestSchema,
+    parseJsonText(data.toString('utf8'), 'registry manifest'),
+    'registry manifest',
+  );
 }
 
 /** Reassembles and checks the payload, then parses the JSON. */

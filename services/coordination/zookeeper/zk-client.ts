@@ -12,7 +12,13 @@
  *   expires itself locally (as Mesos does) and closes.
  * - A timeout on every request, and rejection of everything in flight when the session ends.
  */
-import zookeeper, { type ACL, type Client, type Exception, type Stat, type State } from 'node-zookeeper-client';
+import zookeeper, {
+  type ACL,
+  type Client,
+  type Exception,
+  type Stat,
+  type State,
+} from 'node-zookeeper-client';
 import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../log/logger.js';
 import { CoordinationError, type CoordinationFailure } from '../errors.js';
@@ -107,7 +113,10 @@ export function openZkSession(options: ZkSessionOptions): Promise<ZkSession> {
       fail('auth-failed', `ZooKeeper at ${formatZkUrl(url)} refused the credentials`);
     };
     const cancelTimeout = clock.after(options.connectTimeoutMs, () =>
-      fail('unreachable', `no ZooKeeper server of ${formatZkUrl(url)} answered within ${options.connectTimeoutMs} ms`),
+      fail(
+        'unreachable',
+        `no ZooKeeper server of ${formatZkUrl(url)} answered within ${options.connectTimeoutMs} ms`,
+      ),
     );
     client.once('connected', onConnected);
     client.once('authenticationFailed', onAuthFailed);
@@ -148,7 +157,10 @@ class NodeZkSession implements ZkSession {
     this.armLease();
     this.scheduleHeartbeat();
     client.on('state', this.onClientState);
-    this.log.info('zookeeper session established', { servers: formatZkUrl(options.url), timeoutMs: this.timeoutMs });
+    this.log.info('zookeeper session established', {
+      servers: formatZkUrl(options.url),
+      timeoutMs: this.timeoutMs,
+    });
   }
 
   state(): ZkSessionState {
@@ -195,14 +207,16 @@ class NodeZkSession implements ZkSession {
   }
 
   setData(path: string, data: Buffer, expectedVersion: number): Promise<ZkStat> {
-    return this.request<Stat>('setData', path, (done) => this.client.setData(path, data, expectedVersion, done)).then(
-      toStat,
-    );
+    return this.request<Stat>('setData', path, (done) =>
+      this.client.setData(path, data, expectedVersion, done),
+    ).then(toStat);
   }
 
   getChildren(path: string, onChange?: () => void): Promise<string[]> {
     return this.request<string[]>('getChildren', path, (done) =>
-      onChange === undefined ? this.client.getChildren(path, done) : this.client.getChildren(path, onChange, done),
+      onChange === undefined
+        ? this.client.getChildren(path, done)
+        : this.client.getChildren(path, onChange, done),
     );
   }
 
@@ -234,7 +248,9 @@ class NodeZkSession implements ZkSession {
   private request<T>(operation: string, path: string, call: (done: Callback<T>) => void): Promise<T> {
     if (!this.isOpen()) {
       const failure = this.current === 'expired' ? 'session-expired' : 'closed';
-      return Promise.reject(new CoordinationError(failure, `${operation} ${path}: the session is ${this.current}`, { path }));
+      return Promise.reject(
+        new CoordinationError(failure, `${operation} ${path}: the session is ${this.current}`, { path }),
+      );
     }
     const sentAtMs = this.options.clock.nowMs();
     return new Promise<T>((resolve, reject) => {
@@ -247,7 +263,11 @@ class NodeZkSession implements ZkSession {
       const abort = (error: CoordinationError): void => settle(error);
       this.inFlight.add(abort);
       const cancelTimeout = this.options.clock.after(this.timeoutMs, () =>
-        settle(new CoordinationError('timeout', `${operation} ${path}: no reply within ${this.timeoutMs} ms`, { path })),
+        settle(
+          new CoordinationError('timeout', `${operation} ${path}: no reply within ${this.timeoutMs} ms`, {
+            path,
+          }),
+        ),
       );
       const done: Callback<T> = (error, value) => {
         const failure = error === null ? undefined : toCoordinationError(error, operation, path);
@@ -272,7 +292,9 @@ class NodeZkSession implements ZkSession {
     this.cancelLeaseTimer();
     const remainingMs = this.confirmedAtMs + this.timeoutMs - this.options.clock.nowMs();
     this.cancelLeaseTimer = this.options.clock.after(remainingMs, () => {
-      this.log.warn('zookeeper session expired locally', { silentMs: this.options.clock.nowMs() - this.confirmedAtMs });
+      this.log.warn('zookeeper session expired locally', {
+        silentMs: this.options.clock.nowMs() - this.confirmedAtMs,
+      });
       this.finish('expired');
       void shutDown(this.client, false, this.options.clock);
     });
@@ -286,7 +308,9 @@ class NodeZkSession implements ZkSession {
   }
 
   private heartbeat(): void {
-    this.exists('/').catch((error: unknown) => this.log.debug('zookeeper heartbeat failed', { err: String(error) }));
+    this.exists('/').catch((error: unknown) =>
+      this.log.debug('zookeeper heartbeat failed', { err: String(error) }),
+    );
   }
 
   private readonly onClientState = (state: State): void => {
@@ -296,7 +320,9 @@ class NodeZkSession implements ZkSession {
       this.transition('connected');
       this.heartbeat();
     } else if (state === zookeeper.State.DISCONNECTED) {
-      this.log.warn('zookeeper connection lost', { leaseLeftMs: this.confirmedAtMs + this.timeoutMs - this.options.clock.nowMs() });
+      this.log.warn('zookeeper connection lost', {
+        leaseLeftMs: this.confirmedAtMs + this.timeoutMs - this.options.clock.nowMs(),
+      });
       this.transition('disconnected');
     } else if (state === zookeeper.State.EXPIRED || state === zookeeper.State.AUTH_FAILED) {
       this.log.warn('zookeeper session expired', { by: 'server', state: state.name });
@@ -317,13 +343,22 @@ class NodeZkSession implements ZkSession {
     this.cancelHeartbeat();
     this.client.removeListener('state', this.onClientState);
     this.transition(final);
-    const error = new CoordinationError(final === 'expired' ? 'session-expired' : 'closed', `the ZooKeeper session was ${final}`);
+    const error = new CoordinationError(
+      final === 'expired' ? 'session-expired' : 'closed',
+      `the ZooKeeper session was ${final}`,
+    );
     for (const abort of [...this.inFlight]) abort(error);
   }
 }
 
 /** Failures that are themselves replies from the server. */
-const SERVER_ANSWERS: ReadonlySet<CoordinationFailure> = new Set(['no-node', 'node-exists', 'bad-version', 'not-empty', 'no-auth']);
+const SERVER_ANSWERS: ReadonlySet<CoordinationFailure> = new Set([
+  'no-node',
+  'node-exists',
+  'bad-version',
+  'not-empty',
+  'no-auth',
+]);
 
 function toCoordinationError(error: unknown, operation: string, path: string): CoordinationError {
   const failure = error instanceof zookeeper.Exception ? failureOf(error.getCode()) : 'invalid-argument';

@@ -72,8 +72,17 @@ class ZkCandidacy implements Candidacy {
     private readonly observer: LeadershipObserver,
     private readonly options: ZkContenderOptions,
   ) {
-    this.log = options.log.child({ component: 'coordination.zk-contender', path: options.path, masterId: info.id });
-    this.retry = new RetryLoop(options.clock, options.retry ?? DEFAULT_RETRY, this.log, 'entering the election');
+    this.log = options.log.child({
+      component: 'coordination.zk-contender',
+      path: options.path,
+      masterId: info.id,
+    });
+    this.retry = new RetryLoop(
+      options.clock,
+      options.retry ?? DEFAULT_RETRY,
+      this.log,
+      'entering the election',
+    );
   }
 
   state(): CandidacyState {
@@ -110,7 +119,9 @@ class ZkCandidacy implements Candidacy {
     this.term = term;
     term.own(
       session.onStateChange(
-        term.guard((state) => state === 'expired' && this.current !== 'connecting' && this.lose('session-expired')),
+        term.guard(
+          (state) => state === 'expired' && this.current !== 'connecting' && this.lose('session-expired'),
+        ),
       ),
     );
     try {

@@ -48,7 +48,12 @@ export function openZkRegistryStore<T>(
   options: ZkCoordinationOptions,
   decode: RegistryDecoder<T>,
 ): Promise<RegistryStore<T> & AsyncDisposable> {
-  return ZkRegistryStore.open({ connect: connector(options), path: options.url.path, decode, log: options.log });
+  return ZkRegistryStore.open({
+    connect: connector(options),
+    path: options.url.path,
+    decode,
+    log: options.log,
+  });
 }
 
 const common = (options: ZkCoordinationOptions) =>

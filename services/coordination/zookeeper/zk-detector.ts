@@ -32,7 +32,12 @@ export class ZkMasterDetector implements MasterDetector {
 
   private constructor(private readonly options: ZkDetectorOptions) {
     this.log = options.log.child({ component: 'coordination.zk-detector', path: options.path });
-    this.retry = new RetryLoop(options.clock, options.retry ?? DEFAULT_RETRY, this.log, 'watching the election group');
+    this.retry = new RetryLoop(
+      options.clock,
+      options.retry ?? DEFAULT_RETRY,
+      this.log,
+      'watching the election group',
+    );
   }
 
   /**
@@ -69,7 +74,9 @@ export class ZkMasterDetector implements MasterDetector {
     }
     const term = new SessionTerm(session);
     this.term = term;
-    term.own(session.onStateChange(term.guard((state) => state === 'expired' && this.reconnect('session expired'))));
+    term.own(
+      session.onStateChange(term.guard((state) => state === 'expired' && this.reconnect('session expired'))),
+    );
     try {
       const watch = await GroupWatch.start(
         session,

@@ -102,7 +102,10 @@ export class GroupWatch {
         if (!this.stopped) this.onView(view);
       } catch (error) {
         this.reading = false;
-        if (this.stopped || isCoordinationFailure(error, 'connection-loss', 'timeout', 'session-expired', 'closed')) {
+        if (
+          this.stopped ||
+          isCoordinationFailure(error, 'connection-loss', 'timeout', 'session-expired', 'closed')
+        ) {
           this.log.debug('election group read interrupted', { path: this.path, err: String(error) });
         } else {
           this.onError(error);
@@ -126,7 +129,8 @@ export class GroupWatch {
   }
 
   private async readMember(member: Member): Promise<MasterInfo | undefined> {
-    if (!member.name.startsWith(`${MEMBER_LABEL}_`)) return this.skip(member, `label is not '${MEMBER_LABEL}'`);
+    if (!member.name.startsWith(`${MEMBER_LABEL}_`))
+      return this.skip(member, `label is not '${MEMBER_LABEL}'`);
     let data: Buffer;
     try {
       ({ data } = await this.session.getData(`${this.path}/${member.name}`));

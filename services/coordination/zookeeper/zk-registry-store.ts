@@ -87,7 +87,11 @@ export class ZkRegistryStore<T> implements RegistryStore<T>, AsyncDisposable {
     try {
       if (generation !== undefined) await this.writeChunks(session, generation, encoded);
       const stat = await session.setData(this.root, manifestBytes(manifest), expectedVersion);
-      this.log.debug('registry written', { version: stat.version, bytes: manifest.bytes, layout: manifest.layout });
+      this.log.debug('registry written', {
+        version: stat.version,
+        bytes: manifest.bytes,
+        layout: manifest.layout,
+      });
       await this.removeGenerations(session, generation);
       return stat.version;
     } catch (error) {
@@ -105,7 +109,10 @@ export class ZkRegistryStore<T> implements RegistryStore<T>, AsyncDisposable {
     this.closed = true;
     const current = this.current;
     this.current = undefined;
-    await current?.then((session) => session.close(), () => undefined);
+    await current?.then(
+      (session) => session.close(),
+      () => undefined,
+    );
   }
 
   [Symbol.asyncDispose](): Promise<void> {
@@ -130,20 +137,26 @@ export class ZkRegistryStore<T> implements RegistryStore<T>, AsyncDisposable {
     if (manifest.layout === 'inline') return Promise.resolve([]);
     const base = `${this.root}/${manifest.generation}`;
     return Promise.all(
-      Array.from({ length: manifest.chunks }, (_, i) => session.getData(`${base}/${chunkName(i)}`).then((r) => r.data)),
+      Array.from({ length: manifest.chunks }, (_, i) =>
+        session.getData(`${base}/${chunkName(i)}`).then((r) => r.data),
+      ),
     );
   }
 
   private async writeChunks(session: ZkSession, generation: string, encoded: EncodedRegistry): Promise<void> {
     const base = `${this.root}/${generation}`;
     await session.create(base, Buffer.alloc(0), 'persistent');
-    await Promise.all(encoded.chunks.map((chunk, i) => session.create(`${base}/${chunkName(i)}`, chunk, 'persistent')));
+    await Promise.all(
+      encoded.chunks.map((chunk, i) => session.create(`${base}/${chunkName(i)}`, chunk, 'persistent')),
+    );
   }
 
   /** Removes every generation except `keep`: older ones and those of writers that lost. */
   private async removeGenerations(session: ZkSession, keep: string | undefined): Promise<void> {
     try {
-      const stale = (await session.getChildren(this.root)).filter((name) => isGeneration(name) && name !== keep);
+      const stale = (await session.getChildren(this.root)).filter(
+        (name) => isGeneration(name) && name !== keep,
+      );
       for (const generation of stale) await this.removeGeneration(session, generation);
     } catch (error) {
       this.log.warn('listing old registry generations failed', { err: String(error) });
