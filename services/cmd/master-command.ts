@@ -22,7 +22,9 @@ export function addMasterFlags(command: Command): Command {
     .addOption(flag('--quorum <n>', 'size of the master quorum (for the registry)'))
     .addOption(flag('--work_dir <dir>', 'directory for the master registry in standalone mode'))
     .addOption(flag('--allocation_interval <duration>', 'period of batch allocation', '1secs'))
-    .addOption(flag('--offer_timeout <duration>', 'rescind offers not answered within this time (default: never)'))
+    .addOption(
+      flag('--offer_timeout <duration>', 'rescind offers not answered within this time (default: never)'),
+    )
     .addOption(flag('--agent_ping_timeout <duration>', 'expected interval between agent pings', '15secs'))
     .addOption(flag('--max_agent_ping_timeouts <n>', 'missed pings before an agent is unreachable', '5'))
     .addOption(flag('--min_allocatable_resources <spec>', 'smallest offerable chunk', 'cpus:0.01|mem:32'))

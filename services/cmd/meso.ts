@@ -19,23 +19,27 @@ const program = new Command('meso')
   .description('Apache Mesos rebuilt in TypeScript: a two-level cluster manager')
   .version(MESO_RELEASE);
 
-addMasterFlags(program.command('master').description('run a master (standalone, or contending through --zk)')).action(
-  async (flags: MasterFlags) => {
-    const config = masterConfigFromFlags(flags);
-    const log = createLogger((flags['log_level'] ?? 'info') as LogLevel, { role: 'master' });
-    const daemon = await startMaster(config, { clock: systemClock, log, listenHost: flags['listen'] ?? '0.0.0.0' });
-    console.log(`meso master listening at ${daemon.url}`);
-    stopOnSignals(() => daemon.stop());
-  },
-);
+addMasterFlags(
+  program.command('master').description('run a master (standalone, or contending through --zk)'),
+).action(async (flags: MasterFlags) => {
+  const config = masterConfigFromFlags(flags);
+  const log = createLogger((flags['log_level'] ?? 'info') as LogLevel, { role: 'master' });
+  const daemon = await startMaster(config, {
+    clock: systemClock,
+    log,
+    listenHost: flags['listen'] ?? '0.0.0.0',
+  });
+  console.log(`meso master listening at ${daemon.url}`);
+  stopOnSignals(() => daemon.stop());
+});
 
-addRunFlags(program.command('run').description('run a one-off task; prints its output and exits with its status')).action(
-  async (command: string[], flags: RunFlags) => {
-    const aborted = new AbortController();
-    process.once('SIGINT', () => aborted.abort());
-    process.exitCode = await runOneOff(runOptionsFromFlags(flags, command), { signal: aborted.signal });
-  },
-);
+addRunFlags(
+  program.command('run').description('run a one-off task; prints its output and exits with its status'),
+).action(async (command: string[], flags: RunFlags) => {
+  const aborted = new AbortController();
+  process.once('SIGINT', () => aborted.abort());
+  process.exitCode = await runOneOff(runOptionsFromFlags(flags, command), { signal: aborted.signal });
+});
 
 program
   .command('local')
@@ -68,7 +72,9 @@ program
       log,
       containerizers: [new ProcessContainerizer({ clock: systemClock, log })],
     });
-    console.log(`meso local: master ${master.url}  agent ${agent.url}  (resources ${agentConfig.resources.toString()})`);
+    console.log(
+      `meso local: master ${master.url}  agent ${agent.url}  (resources ${agentConfig.resources.toString()})`,
+    );
     console.log(`  state:  curl ${master.url}/master/state`);
     console.log(`  a task: npx meso run --master ${master.url} -- 'echo hello'`);
     const stopBoth = async (): Promise<void> => {
@@ -101,7 +107,9 @@ addAgentFlags(program.command('agent').description('run an agent that registers 
 
 /** The default value of every option of `command`, keyed by flag name. */
 function defaultsOf(command: Command): Record<string, string | undefined> {
-  return Object.fromEntries(command.options.map((o) => [o.attributeName(), o.defaultValue as string | undefined]));
+  return Object.fromEntries(
+    command.options.map((o) => [o.attributeName(), o.defaultValue as string | undefined]),
+  );
 }
 
 /** Stops gracefully on SIGINT/SIGTERM; a second signal exits at once. */

@@ -16,13 +16,15 @@ export function durationFlag(flag: string, value: string): number {
 
 export function positiveIntFlag(flag: string, value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw invalidCall(`--${flag} must be a positive integer; received '${value}'`);
+  if (!Number.isInteger(n) || n <= 0)
+    throw invalidCall(`--${flag} must be a positive integer; received '${value}'`);
   return n;
 }
 
 export function portFlag(flag: string, value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw invalidCall(`--${flag} must be a port number; received '${value}'`);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw invalidCall(`--${flag} must be a port number; received '${value}'`);
   return n;
 }
 

@@ -71,7 +71,11 @@ export type AgentEvent =
   | { type: 'RUN_TASK'; run_task: { framework_info: FrameworkInfo; task: TaskInfo } }
   | {
       type: 'RUN_TASK_GROUP';
-      run_task_group: { framework_info: FrameworkInfo; executor: ExecutorInfo; task_group: { tasks: TaskInfo[] } };
+      run_task_group: {
+        framework_info: FrameworkInfo;
+        executor: ExecutorInfo;
+        task_group: { tasks: TaskInfo[] };
+      };
     }
   | { type: 'KILL_TASK'; kill_task: { framework_id: Id; task_id: Id; kill_policy?: KillPolicy } }
   | { type: 'ACKNOWLEDGE'; acknowledge: { framework_id: Id; task_id: Id; uuid: string } }

@@ -38,7 +38,12 @@ describe('Resources arithmetic', () => {
     let r = Resources.scalars({ cpus: 1 });
     for (let i = 0; i < 10; i++) r = r.minus(Resources.scalars({ cpus: 0.1 }));
     assert.equal(r.isEmpty(), true);
-    assert.equal(Resources.scalars({ cpus: 0.1 }).plus(Resources.scalars({ cpus: 0.2 })).scalar('cpus'), 0.3);
+    assert.equal(
+      Resources.scalars({ cpus: 0.1 })
+        .plus(Resources.scalars({ cpus: 0.2 }))
+        .scalar('cpus'),
+      0.3,
+    );
   });
 
   it('rounds scalars to three decimals like Mesos', () => {
@@ -74,12 +79,21 @@ describe('Resources arithmetic', () => {
   it('round-trips through v1 JSON with allocation_info', () => {
     const r = Resources.parse('cpus:1.5;ports:[31000-31001]');
     const wire = r.toV1('web');
-    assert.deepEqual(wire[0], { name: 'cpus', type: 'SCALAR', role: '*', allocation_info: { role: 'web' }, scalar: { value: 1.5 } });
+    assert.deepEqual(wire[0], {
+      name: 'cpus',
+      type: 'SCALAR',
+      role: '*',
+      allocation_info: { role: 'web' },
+      scalar: { value: 1.5 },
+    });
     assert.equal(Resources.fromV1(wire).equals(r), true);
   });
 
   it('refuses invalid v1 values', () => {
-    assert.throws(() => Resources.fromV1([{ name: 'cpus', type: 'SCALAR', scalar: { value: -1 } }]), /invalid scalar/);
+    assert.throws(
+      () => Resources.fromV1([{ name: 'cpus', type: 'SCALAR', scalar: { value: -1 } }]),
+      /invalid scalar/,
+    );
     assert.throws(
       () => Resources.fromV1([{ name: 'ports', type: 'RANGES', ranges: { range: [{ begin: 5, end: 1 }] } }]),
       /invalid range 5-1/,
@@ -132,7 +146,16 @@ describe('ranges', () => {
   });
 
   it('takes the lowest numbers first', () => {
-    assert.deepEqual(takeFromRanges([{ begin: 10, end: 11 }, { begin: 20, end: 30 }], 3), [10, 11, 20]);
+    assert.deepEqual(
+      takeFromRanges(
+        [
+          { begin: 10, end: 11 },
+          { begin: 20, end: 30 },
+        ],
+        3,
+      ),
+      [10, 11, 20],
+    );
   });
 });
 

@@ -21,7 +21,12 @@ export const UNRESERVED = '*';
 
 type Entry =
   | { readonly kind: 'scalar'; readonly name: string; readonly role: string; readonly milli: number }
-  | { readonly kind: 'ranges'; readonly name: string; readonly role: string; readonly ranges: readonly Range[] }
+  | {
+      readonly kind: 'ranges';
+      readonly name: string;
+      readonly role: string;
+      readonly ranges: readonly Range[];
+    }
   | { readonly kind: 'set'; readonly name: string; readonly role: string; readonly items: readonly string[] };
 
 const keyOf = (name: string, role: string): string => `${name}(${role})`;
@@ -180,7 +185,8 @@ export class Resources {
   /** The ranges of `name` across all reservations, merged. */
   rangesOf(name: string): Range[] {
     const parts: Range[] = [];
-    for (const e of this.entries.values()) if (e.kind === 'ranges' && e.name === name) parts.push(...e.ranges);
+    for (const e of this.entries.values())
+      if (e.kind === 'ranges' && e.name === name) parts.push(...e.ranges);
     return normalizeRanges(parts);
   }
 
@@ -270,7 +276,8 @@ function reservationRole(r: Resource): string {
 
 function parseValue(name: string, role: string, value: string): Resources {
   if (value.startsWith('[')) {
-    if (!value.endsWith(']')) throw invalidCall(`resource '${name}' has an unterminated range list '${value}'`);
+    if (!value.endsWith(']'))
+      throw invalidCall(`resource '${name}' has an unterminated range list '${value}'`);
     const body = value.slice(1, -1).trim();
     const ranges: Range[] = [];
     for (const part of body === '' ? [] : body.split(',')) {
@@ -278,7 +285,8 @@ function parseValue(name: string, role: string, value: string): Resources {
       if (m === null) throw invalidCall(`resource '${name}' has a malformed range '${part.trim()}'`);
       const begin = Number(m[1]);
       const end = Number(m[2]);
-      if (begin > end) throw invalidCall(`resource '${name}' has a range ${begin}-${end} that ends before it begins`);
+      if (begin > end)
+        throw invalidCall(`resource '${name}' has a range ${begin}-${end} that ends before it begins`);
       ranges.push({ begin, end });
     }
     return Resources.ranges(name, ranges, role);
@@ -304,7 +312,10 @@ function combine(a: Entry, b: Entry, op: 'add' | 'subtract'): Entry {
     return { ...a, milli: op === 'add' ? a.milli + b.milli : Math.max(0, a.milli - b.milli) };
   }
   if (a.kind === 'ranges' && b.kind === 'ranges') {
-    return { ...a, ranges: op === 'add' ? addRanges(a.ranges, b.ranges) : subtractRanges(a.ranges, b.ranges) };
+    return {
+      ...a,
+      ranges: op === 'add' ? addRanges(a.ranges, b.ranges) : subtractRanges(a.ranges, b.ranges),
+    };
   }
   if (a.kind === 'set' && b.kind === 'set') {
     const items =

@@ -122,7 +122,11 @@ export class AgentRegistry {
    * Brings the master's view of an agent's tasks in line with what the agent reports: reported
    * tasks are (re-)added, tasks the master expected but the agent lacks are gone.
    */
-  private reconcileTasks(agent: AgentRecord, reported: readonly AgentTask[], frameworks: readonly FrameworkInfo[]) {
+  private reconcileTasks(
+    agent: AgentRecord,
+    reported: readonly AgentTask[],
+    frameworks: readonly FrameworkInfo[],
+  ) {
     const used: { frameworkId: FrameworkId; agentId: AgentId; role: string; resources: Resources }[] = [];
     const seen = new Set<string>();
     for (const report of reported) {
@@ -132,9 +136,14 @@ export class AgentRegistry {
       const key = agentTaskKey(frameworkId, report.task.task_id.value);
       seen.add(key);
       const resources = Resources.fromV1(report.task.resources);
-      const role = report.task.resources[0]?.allocation_info?.role ?? roleFor(frameworks, frameworkId) ?? fw.roles[0] ?? '*';
+      const role =
+        report.task.resources[0]?.allocation_info?.role ??
+        roleFor(frameworks, frameworkId) ??
+        fw.roles[0] ??
+        '*';
       const known = this.master.findTask(fw, report.task.task_id.value);
-      const task = known ?? this.master.addTask(fw, agent.id, role, report.task, resources, undefined, report.state);
+      const task =
+        known ?? this.master.addTask(fw, agent.id, role, report.task, resources, undefined, report.state);
       if (known !== undefined) {
         known.state = report.state;
         fw.unreachableTasks.delete(known.taskId);
@@ -151,7 +160,12 @@ export class AgentRegistry {
       const state = task.state === 'TASK_STAGING' ? 'TASK_DROPPED' : 'TASK_GONE';
       this.master.recordStatus(
         task,
-        this.master.masterStatus(task, state, 'REASON_AGENT_RESTARTED', 'Task is unknown to the agent after it re-registered'),
+        this.master.masterStatus(
+          task,
+          state,
+          'REASON_AGENT_RESTARTED',
+          'Task is unknown to the agent after it re-registered',
+        ),
       );
     }
     return used;
@@ -220,7 +234,8 @@ export class AgentRegistry {
   /** Checks liveness once per ping interval; agents silent for the whole timeout become unreachable. */
   private scheduleSweep(): void {
     this.cancelSweep = this.deps.clock.after(this.deps.config.agentPingTimeoutMs, () => {
-      const deadlineMs = this.deps.clock.nowMs() - this.deps.config.agentPingTimeoutMs * this.deps.config.maxAgentPingTimeouts;
+      const deadlineMs =
+        this.deps.clock.nowMs() - this.deps.config.agentPingTimeoutMs * this.deps.config.maxAgentPingTimeouts;
       for (const agent of [...this.agents.values()]) {
         if (agent.state !== 'unreachable' && agent.lastPingMs < deadlineMs) this.markUnreachable(agent);
       }
@@ -234,7 +249,10 @@ export class AgentRegistry {
    * back, its tasks are re-added from its re-registration.
    */
   markUnreachable(agent: AgentRecord): void {
-    this.log.warn('agent marked unreachable', { agentId: agent.id, silentMs: this.deps.clock.nowMs() - agent.lastPingMs });
+    this.log.warn('agent marked unreachable', {
+      agentId: agent.id,
+      silentMs: this.deps.clock.nowMs() - agent.lastPingMs,
+    });
     this.detach(agent);
     agent.state = 'unreachable';
     agent.unreachableTimeSec = this.master.nowSec();

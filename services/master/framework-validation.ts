@@ -6,20 +6,26 @@ export function roleNameProblem(role: string): string | undefined {
   if (role === '*') return undefined;
   if (role === '') return 'role name must not be empty';
   for (const part of role.split('/')) {
-    if (part === '' || part === '.' || part === '..') return `role '${role}' has an empty, '.' or '..' component`;
+    if (part === '' || part === '.' || part === '..')
+      return `role '${role}' has an empty, '.' or '..' component`;
     if (part.startsWith('-')) return `role '${role}' has a component starting with '-'`;
-    if (/[\s\x08\x7f]/.test(part)) return `role '${role}' contains whitespace or control characters`;
+    if (/\s/.test(part) || [...part].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f))
+      return `role '${role}' contains whitespace or control characters`;
   }
   return undefined;
 }
 
 /** Returns why the framework cannot subscribe, or `undefined` when it can. */
-export function validateFrameworkInfo(info: FrameworkInfo, suppressedRoles: readonly string[]): string | undefined {
+export function validateFrameworkInfo(
+  info: FrameworkInfo,
+  suppressedRoles: readonly string[],
+): string | undefined {
   const multiRole = hasCapability(info, 'MULTI_ROLE');
   if (!multiRole && info.roles !== undefined && info.roles.length > 0) {
     return "'roles' requires the MULTI_ROLE capability (use 'role' otherwise)";
   }
-  if (multiRole && info.role !== undefined) return "'role' must not be set together with the MULTI_ROLE capability";
+  if (multiRole && info.role !== undefined)
+    return "'role' must not be set together with the MULTI_ROLE capability";
   const roles = multiRole ? (info.roles ?? []) : [info.role ?? '*'];
   if (new Set(roles).size !== roles.length) return "'roles' contains duplicates";
   for (const role of roles) {

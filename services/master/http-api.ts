@@ -12,10 +12,24 @@ import { SchedulerCallSchema, type SchedulerEvent } from '../core/v1/scheduler.j
 import { parseJsonText, parseWith } from '../core/validation.js';
 import type { Logger } from '../log/logger.js';
 import { HttpEventStream } from '../transport/event-stream.js';
-import { bodyErrorHandler, bodyText, handle, rawTextBody, requireJsonCall, sendError } from '../transport/http-errors.js';
+import {
+  bodyErrorHandler,
+  bodyText,
+  handle,
+  rawTextBody,
+  requireJsonCall,
+  sendError,
+} from '../transport/http-errors.js';
 import { leaderLocation, type Leadership } from './leadership.js';
 import type { Master } from './master.js';
-import { frameworkJson, agentJson, stateJson, stateSummaryJson, tasksJson, versionJson } from './state-json.js';
+import {
+  frameworkJson,
+  agentJson,
+  stateJson,
+  stateSummaryJson,
+  tasksJson,
+  versionJson,
+} from './state-json.js';
 
 const both = (path: string): string[] => [path, `/master${path}`];
 
@@ -45,7 +59,8 @@ export function createMasterApp(master: Master, leadership: Leadership, log: Log
       const call = parseWith(SchedulerCallSchema, parseJsonText(bodyText(req, 'Call'), 'Call'), 'Call');
       const streamIdHeader = req.header('Mesos-Stream-Id');
       if (call.type === 'SUBSCRIBE') {
-        if (streamIdHeader !== undefined) throw invalidCall("Subscribe calls should not include the 'Mesos-Stream-Id' header");
+        if (streamIdHeader !== undefined)
+          throw invalidCall("Subscribe calls should not include the 'Mesos-Stream-Id' header");
         const streamId = randomUUID();
         const sink = new HttpEventStream<SchedulerEvent>(res, { 'Mesos-Stream-Id': streamId });
         master.subscribe(call, sink, streamId);
@@ -63,7 +78,11 @@ export function createMasterApp(master: Master, leadership: Leadership, log: Log
     handle((req, res) => {
       if (!requireLeader(req, res)) return;
       requireJsonCall(req);
-      const call = parseWith(AgentCallSchema, parseJsonText(bodyText(req, 'agent call'), 'agent call'), 'agent call');
+      const call = parseWith(
+        AgentCallSchema,
+        parseJsonText(bodyText(req, 'agent call'), 'agent call'),
+        'agent call',
+      );
       if (call.type === 'REGISTER') {
         if (call.register === undefined) throw invalidCall("Expecting 'register' to be present");
         master.agents.register(call.register, new HttpEventStream<AgentEvent>(res));
@@ -73,7 +92,8 @@ export function createMasterApp(master: Master, leadership: Leadership, log: Log
       if (agentId === undefined) throw invalidCall("Expecting 'agent_id' to be present");
       switch (call.type) {
         case 'PING':
-          if (!master.agents.ping(agentId)) throw new MesoError('NOT_FOUND', `Agent '${agentId}' is not registered`);
+          if (!master.agents.ping(agentId))
+            throw new MesoError('NOT_FOUND', `Agent '${agentId}' is not registered`);
           res.status(200).json({});
           return;
         case 'UPDATE':
@@ -82,7 +102,8 @@ export function createMasterApp(master: Master, leadership: Leadership, log: Log
           res.status(202).end();
           return;
         case 'EXECUTOR_MESSAGE':
-          if (call.executor_message === undefined) throw invalidCall("Expecting 'executor_message' to be present");
+          if (call.executor_message === undefined)
+            throw invalidCall("Expecting 'executor_message' to be present");
           master.agents.executorMessage(agentId, call.executor_message);
           res.status(202).end();
           return;
@@ -113,7 +134,8 @@ export function createMasterApp(master: Master, leadership: Leadership, log: Log
   readOnly(both('/state-summary'), () => stateSummaryJson(master));
   readOnly(both('/frameworks'), (req) => {
     const id = queryString(req, 'framework_id');
-    const pick = <T extends { id: string }>(list: T[]): T[] => list.filter((f) => id === undefined || f.id === id);
+    const pick = <T extends { id: string }>(list: T[]): T[] =>
+      list.filter((f) => id === undefined || f.id === id);
     return {
       frameworks: pick([...master.frameworks.values()]).map((fw) => frameworkJson(master, fw)),
       completed_frameworks: pick(master.completedFrameworks).map((fw) => frameworkJson(master, fw)),
@@ -131,7 +153,8 @@ export function createMasterApp(master: Master, leadership: Leadership, log: Log
   });
   readOnly(both('/tasks'), (req) => {
     const order = queryString(req, 'order') ?? 'desc';
-    if (order !== 'asc' && order !== 'desc') throw invalidCall(`'order' must be 'asc' or 'desc'; received '${order}'`);
+    if (order !== 'asc' && order !== 'desc')
+      throw invalidCall(`'order' must be 'asc' or 'desc'; received '${order}'`);
     const frameworkId = queryString(req, 'framework_id');
     const taskId = queryString(req, 'task_id');
     return tasksJson(master, {
@@ -156,7 +179,9 @@ export function createMasterApp(master: Master, leadership: Leadership, log: Log
     res.json(versionJson());
   });
 
-  app.use((req, res) => sendError(res, new MesoError('NOT_FOUND', `No endpoint at '${req.method} ${req.path}'`)));
+  app.use((req, res) =>
+    sendError(res, new MesoError('NOT_FOUND', `No endpoint at '${req.method} ${req.path}'`)),
+  );
   app.use(bodyErrorHandler);
   app.use((err: unknown, _req: Request, res: Response, _next: express.NextFunction) => {
     log.error('request failed', { err: String(err) });
@@ -174,6 +199,7 @@ function queryInt(req: Request, name: string, fallback: number): number {
   const raw = queryString(req, name);
   if (raw === undefined) return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0) throw invalidCall(`'${name}' must be a non-negative integer; received '${raw}'`);
+  if (!Number.isInteger(value) || value < 0)
+    throw invalidCall(`'${name}' must be a non-negative integer; received '${raw}'`);
   return value;
 }

@@ -45,11 +45,15 @@ export async function startMaster(config: MasterConfig, runtime: MasterRuntime):
     minAllocatable: config.minAllocatable,
     fairnessExcludedResourceNames: [],
   });
-  let master: Master | undefined;
-  const loop = new AllocationLoop(allocator, clock, { intervalMs: config.allocationIntervalMs }, (allocations) =>
-    master?.applyAllocations(allocations),
+  // The loop and the master refer to each other; the loop's callback only runs after both exist.
+  const masterRef: { current?: Master } = {};
+  const loop = new AllocationLoop(
+    allocator,
+    clock,
+    { intervalMs: config.allocationIntervalMs },
+    (allocations) => masterRef.current?.applyAllocations(allocations),
   );
-  master = new Master({
+  const master = new Master({
     config: { ...config, port },
     clock,
     log,
@@ -57,18 +61,18 @@ export async function startMaster(config: MasterConfig, runtime: MasterRuntime):
     masterInfo,
     requestAllocation: (agentIds) => loop.trigger(agentIds),
   });
+  masterRef.current = master;
   const leadership = runtime.leadership?.(masterInfo) ?? standaloneLeadership(masterInfo);
   server.on('request', createMasterApp(master, leadership, log));
   loop.start();
   log.info('master started', { masterId: masterInfo.id, url: `http://${config.ip}:${port}` });
 
-  const running = master;
   return {
-    master: running,
+    master,
     url: `http://${config.ip}:${port}`,
     async stop() {
       loop.stop();
-      running.stop();
+      master.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

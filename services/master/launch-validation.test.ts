@@ -30,7 +30,10 @@ const launch = (...tasks: TaskInfo[]): Operation => ({ type: 'LAUNCH', launch: {
 describe('planLaunches', () => {
   it('charges each task and returns what is left', () => {
     // 2 cpus - 0.5 - 0.5 = 1 cpu left; 1024 - 128 - 128 = 768 mem; ports 31000 taken.
-    const plan = planLaunches([launch(task('a', 'cpus:0.5;mem:128;ports:[31000-31000]'), task('b', 'cpus:0.5;mem:128'))], ctx());
+    const plan = planLaunches(
+      [launch(task('a', 'cpus:0.5;mem:128;ports:[31000-31000]'), task('b', 'cpus:0.5;mem:128'))],
+      ctx(),
+    );
     assert.ok(!isRejection(plan));
     assert.equal(plan.launches.length, 2);
     assert.equal(plan.remaining.toString(), 'cpus:1;mem:768;ports:[31001-31009]');
@@ -39,7 +42,10 @@ describe('planLaunches', () => {
   it('refuses resources beyond the offer, naming the task and the resources', () => {
     const plan = planLaunches([launch(task('big', 'cpus:3;mem:128'))], ctx());
     assert.ok(isRejection(plan));
-    assert.match(plan.message, /Task 'big' uses resources cpus:3;mem:128 that are not in the offered resources left/);
+    assert.match(
+      plan.message,
+      /Task 'big' uses resources cpus:3;mem:128 that are not in the offered resources left/,
+    );
   });
 
   it('refuses the whole call when two tasks together exceed the offer', () => {
@@ -61,28 +67,54 @@ describe('planLaunches', () => {
   });
 
   it('refuses duplicate task ids, within the call and against live tasks', () => {
-    assert.match((planLaunches([launch(task('x', 'cpus:0.1'), task('x', 'cpus:0.1'))], ctx()) as { message: string }).message, /duplicate task id/);
-    assert.match((planLaunches([launch(task('y', 'cpus:0.1'))], ctx({ liveTaskIds: new Set(['y']) })) as { message: string }).message, /duplicate/);
+    assert.match(
+      (planLaunches([launch(task('x', 'cpus:0.1'), task('x', 'cpus:0.1'))], ctx()) as { message: string })
+        .message,
+      /duplicate task id/,
+    );
+    assert.match(
+      (
+        planLaunches([launch(task('y', 'cpus:0.1'))], ctx({ liveTaskIds: new Set(['y']) })) as {
+          message: string;
+        }
+      ).message,
+      /duplicate/,
+    );
   });
 
   it('refuses a task for another agent, and one with neither command nor executor', () => {
     const elsewhere = task('e', 'cpus:0.1', { agent_id: { value: 'M-S9' } });
-    assert.match((planLaunches([launch(elsewhere)], ctx()) as { message: string }).message, /names agent 'M-S9'/);
+    assert.match(
+      (planLaunches([launch(elsewhere)], ctx()) as { message: string }).message,
+      /names agent 'M-S9'/,
+    );
     const { command: _omit, ...noCommand } = task('n', 'cpus:0.1');
-    assert.match((planLaunches([launch(noCommand)], ctx()) as { message: string }).message, /exactly one of 'command' or 'executor'/);
+    assert.match(
+      (planLaunches([launch(noCommand)], ctx()) as { message: string }).message,
+      /exactly one of 'command' or 'executor'/,
+    );
   });
 
   it('refuses resources allocated to another role', () => {
     const other = task('r', 'cpus:0.1', { resources: Resources.parse('cpus:0.1').toV1('batch') });
-    assert.match((planLaunches([launch(other)], ctx()) as { message: string }).message, /role 'batch', not the offer's role 'web'/);
+    assert.match(
+      (planLaunches([launch(other)], ctx()) as { message: string }).message,
+      /role 'batch', not the offer's role 'web'/,
+    );
   });
 
   it('charges a task group executor once', () => {
     // executor 0.1 cpus + tasks 0.5 + 0.5 = 1.1 cpus.
-    const executor = { executor_id: { value: 'ex' }, resources: Resources.parse('cpus:0.1;mem:32').toV1('web') };
+    const executor = {
+      executor_id: { value: 'ex' },
+      resources: Resources.parse('cpus:0.1;mem:32').toV1('web'),
+    };
     const { command: _a, ...t1 } = task('g1', 'cpus:0.5;mem:64');
     const { command: _b, ...t2 } = task('g2', 'cpus:0.5;mem:64');
-    const plan = planLaunches([{ type: 'LAUNCH_GROUP', launch_group: { executor, task_group: { tasks: [t1, t2] } } }], ctx());
+    const plan = planLaunches(
+      [{ type: 'LAUNCH_GROUP', launch_group: { executor, task_group: { tasks: [t1, t2] } } }],
+      ctx(),
+    );
     assert.ok(!isRejection(plan));
     assert.equal(plan.remaining.scalar('cpus'), 0.9);
     assert.equal(plan.groups.length, 1);

@@ -3,7 +3,7 @@
  * Pure: given the offers' resources and the framework's live task ids, it either returns the
  * launches to perform or explains, per task, what is wrong.
  */
-import type { AgentId, ExecutorId, TaskId } from '../core/ids.js';
+import type { AgentId, ExecutorId } from '../core/ids.js';
 import { MesoError } from '../core/errors.js';
 import { Resources } from '../core/resources.js';
 import type { Operation } from '../core/v1/scheduler.js';
@@ -42,7 +42,10 @@ export interface LaunchContext {
 /** Operations meso carries out; the others are refused up front rather than silently ignored. */
 const SUPPORTED = new Set<Operation['type']>(['LAUNCH', 'LAUNCH_GROUP']);
 
-export function planLaunches(operations: readonly Operation[], ctx: LaunchContext): LaunchPlan | LaunchRejection {
+export function planLaunches(
+  operations: readonly Operation[],
+  ctx: LaunchContext,
+): LaunchPlan | LaunchRejection {
   const unsupported = operations.find((op) => !SUPPORTED.has(op.type));
   if (unsupported !== undefined) {
     return { message: `Operation ${unsupported.type} is not supported by meso`, tasks: allTasks(operations) };
@@ -81,7 +84,12 @@ export function planLaunches(operations: readonly Operation[], ctx: LaunchContex
     }
     remaining = remaining.minus(needed);
     if (executor !== undefined) executorsCharged.add(executor.executor_id.value);
-    launches.push({ task, resources: needed, ...(executor && { executor }), ...(groupIndex !== undefined && { groupIndex }) });
+    launches.push({
+      task,
+      resources: needed,
+      ...(executor && { executor }),
+      ...(groupIndex !== undefined && { groupIndex }),
+    });
   };
 
   for (const op of operations) {
@@ -89,7 +97,8 @@ export function planLaunches(operations: readonly Operation[], ctx: LaunchContex
       for (const task of op.launch?.task_infos ?? []) take(task, task.executor);
     } else if (op.type === 'LAUNCH_GROUP') {
       const group = op.launch_group;
-      if (group === undefined) return { message: 'LAUNCH_GROUP operation is missing launch_group', tasks: [] };
+      if (group === undefined)
+        return { message: 'LAUNCH_GROUP operation is missing launch_group', tasks: [] };
       const groupIndex = groups.length;
       groups.push({ executor: group.executor, tasks: group.task_group.tasks });
       for (const task of group.task_group.tasks) take(task, group.executor, groupIndex);
@@ -109,7 +118,8 @@ export function planLaunches(operations: readonly Operation[], ctx: LaunchContex
   return { launches, groups, remaining };
 }
 
-export const isRejection = (result: LaunchPlan | LaunchRejection): result is LaunchRejection => 'message' in result;
+export const isRejection = (result: LaunchPlan | LaunchRejection): result is LaunchRejection =>
+  'message' in result;
 
 function checkTask(
   task: TaskInfo,
@@ -126,7 +136,11 @@ function checkTask(
   if (!inGroup && (task.command === undefined) === (executor === undefined)) {
     return `Task '${id}' must set exactly one of 'command' or 'executor'`;
   }
-  if (inGroup && task.executor !== undefined && task.executor.executor_id.value !== executor?.executor_id.value) {
+  if (
+    inGroup &&
+    task.executor !== undefined &&
+    task.executor.executor_id.value !== executor?.executor_id.value
+  ) {
     return `Task '${id}' in a task group names a different executor than the group`;
   }
   if (task.resources.length === 0) return `Task '${id}' uses no resources`;
@@ -141,6 +155,8 @@ function checkTask(
 
 function allTasks(operations: readonly Operation[]): { task: TaskInfo }[] {
   return operations.flatMap((op) =>
-    [...(op.launch?.task_infos ?? []), ...(op.launch_group?.task_group.tasks ?? [])].map((task) => ({ task })),
+    [...(op.launch?.task_infos ?? []), ...(op.launch_group?.task_group.tasks ?? [])].map((task) => ({
+      task,
+    })),
   );
 }

@@ -103,7 +103,11 @@ export class Master {
    * Subscribes (or re-subscribes) a framework on `sink`, whose `Mesos-Stream-Id` is `streamId`. A refused subscription is answered with an
    * ERROR event on the stream, as Mesos does, and the stream is closed.
    */
-  subscribe(call: SchedulerCall, sink: EventSink<SchedulerEvent>, streamId: string): SubscribeResult | undefined {
+  subscribe(
+    call: SchedulerCall,
+    sink: EventSink<SchedulerEvent>,
+    streamId: string,
+  ): SubscribeResult | undefined {
     const subscribe = call.subscribe;
     if (subscribe === undefined) throw invalidCall("Expecting 'subscribe' to be present");
     const info = subscribe.framework_info;
@@ -175,7 +179,8 @@ export class Master {
     if (fw.state !== 'subscribed' || fw.connection === undefined) {
       throw new MesoError('FORBIDDEN', `Framework '${frameworkId.value}' is not subscribed`);
     }
-    if (streamId === undefined) throw invalidCall("All non-subscribe calls should include the 'Mesos-Stream-Id' header");
+    if (streamId === undefined)
+      throw invalidCall("All non-subscribe calls should include the 'Mesos-Stream-Id' header");
     if (streamId !== fw.connection.streamId) {
       throw new MesoError(
         'FORBIDDEN',
@@ -221,7 +226,11 @@ export class Master {
         const message = required(call.message, 'message');
         this.agents.send(message.agent_id.value as AgentId, {
           type: 'FRAMEWORK_MESSAGE',
-          framework_message: { framework_id: { value: fw.id }, executor_id: message.executor_id, data: message.data },
+          framework_message: {
+            framework_id: { value: fw.id },
+            executor_id: message.executor_id,
+            data: message.data,
+          },
         });
         return;
       }
@@ -248,12 +257,10 @@ export class Master {
     }
   }
 
-  private updateFramework(
-    fw: FrameworkRecord,
-    update: NonNullable<SchedulerCall['update_framework']>,
-  ): void {
+  private updateFramework(fw: FrameworkRecord, update: NonNullable<SchedulerCall['update_framework']>): void {
     const info = update.framework_info;
-    if (info.id?.value !== fw.id) throw invalidCall("'update_framework.framework_info.id' must be the framework's id");
+    if (info.id?.value !== fw.id)
+      throw invalidCall("'update_framework.framework_info.id' must be the framework's id");
     if (info.user !== fw.info.user) throw invalidCall("Updating 'user' is not supported");
     if (info.principal !== fw.info.principal) throw invalidCall("Updating 'principal' is not supported");
     const refusal = validateFrameworkInfo(info, update.suppressed_roles ?? []);
@@ -299,10 +306,16 @@ export class Master {
     const agentsWithTasks = new Set<AgentId>();
     for (const task of [...fw.tasks.values(), ...fw.unreachableTasks.values()]) {
       agentsWithTasks.add(task.agentId);
-      this.recordStatus(task, this.masterStatus(task, 'TASK_KILLED', 'REASON_FRAMEWORK_REMOVED', 'Framework removed'));
+      this.recordStatus(
+        task,
+        this.masterStatus(task, 'TASK_KILLED', 'REASON_FRAMEWORK_REMOVED', 'Framework removed'),
+      );
     }
     for (const agentId of agentsWithTasks) {
-      this.agents.send(agentId, { type: 'SHUTDOWN_FRAMEWORK', shutdown_framework: { framework_id: { value: fw.id } } });
+      this.agents.send(agentId, {
+        type: 'SHUTDOWN_FRAMEWORK',
+        shutdown_framework: { framework_id: { value: fw.id } },
+      });
     }
     if (fw.connection !== undefined) {
       fw.connection.sink.send({ type: 'ERROR', error: { message: `Framework removed: ${why}` } });
@@ -341,7 +354,12 @@ export class Master {
       const agent = this.agents.get(allocation.agentId);
       if (fw?.connection === undefined || agent === undefined || agent.state !== 'active') {
         // The framework or agent went away between the cycle and now: give the resources back.
-        this.deps.allocator.recoverResources(allocation.frameworkId, allocation.agentId, allocation.role, allocation.resources);
+        this.deps.allocator.recoverResources(
+          allocation.frameworkId,
+          allocation.agentId,
+          allocation.role,
+          allocation.resources,
+        );
         continue;
       }
       const offer = this.createOffer(fw, agent, allocation);
@@ -396,7 +414,9 @@ export class Master {
 
   rescindOffer(offer: OfferRecord): void {
     this.takeOffer(offer);
-    this.frameworks.get(offer.frameworkId)?.connection?.sink.send({ type: 'RESCIND', rescind: { offer_id: { value: offer.id } } });
+    this.frameworks
+      .get(offer.frameworkId)
+      ?.connection?.sink.send({ type: 'RESCIND', rescind: { offer_id: { value: offer.id } } });
     this.deps.allocator.recoverResources(offer.frameworkId, offer.agentId, offer.role, offer.resources);
   }
 
@@ -412,7 +432,11 @@ export class Master {
   }
 
   /** Gives declined offers back with a filter; unknown offer ids are ignored, as in Mesos. */
-  private releaseOffers(fw: FrameworkRecord, offerIds: readonly Id[], refuseUntilMs: number | undefined): void {
+  private releaseOffers(
+    fw: FrameworkRecord,
+    offerIds: readonly Id[],
+    refuseUntilMs: number | undefined,
+  ): void {
     for (const { value } of offerIds) {
       const offer = this.offers.get(value as OfferId);
       if (offer === undefined || offer.frameworkId !== fw.id) continue;
@@ -423,7 +447,10 @@ export class Master {
 
   /** Mesos: negative means the default, above a year is capped, 0 means no filter. */
   private refuseUntil(refuseSeconds: number | undefined): number | undefined {
-    const requestedMs = refuseSeconds === undefined || refuseSeconds < 0 ? this.deps.config.defaultRefuseMs : refuseSeconds * 1000;
+    const requestedMs =
+      refuseSeconds === undefined || refuseSeconds < 0
+        ? this.deps.config.defaultRefuseMs
+        : refuseSeconds * 1000;
     if (requestedMs === 0) return undefined;
     const effectiveMs = Math.max(Math.min(requestedMs, MAX_REFUSE_MS), this.deps.config.allocationIntervalMs);
     return this.deps.clock.nowMs() + effectiveMs;
@@ -466,14 +493,19 @@ export class Master {
       offered,
       liveTaskIds: new Set(fw.tasks.keys()),
       knownExecutors: new Set(
-        [...fw.executors.entries()].filter(([, e]) => e.agentId === first.agentId).map(([id]) => id as ExecutorId),
+        [...fw.executors.entries()]
+          .filter(([, e]) => e.agentId === first.agentId)
+          .map(([id]) => id as ExecutorId),
       ),
     });
     if (isRejection(plan)) {
       // All-or-nothing: nothing of an invalid ACCEPT is launched; the whole offer goes back.
       this.deps.allocator.recoverResources(fw.id, first.agentId, first.role, offered);
       for (const { task, cause } of plan.tasks) {
-        this.sendStatus(fw, this.masterStatus(task, 'TASK_ERROR', 'REASON_TASK_INVALID', cause ?? plan.message));
+        this.sendStatus(
+          fw,
+          this.masterStatus(task, 'TASK_ERROR', 'REASON_TASK_INVALID', cause ?? plan.message),
+        );
       }
       throw invalidCall(plan.message);
     }
@@ -482,18 +514,35 @@ export class Master {
     }
     const agentReachable = agent !== undefined && agent.state === 'active';
     for (const launch of plan.launches) {
-      const task = this.addTask(fw, first.agentId, first.role, launch.task, launch.resources, launch.executor);
+      const task = this.addTask(
+        fw,
+        first.agentId,
+        first.role,
+        launch.task,
+        launch.resources,
+        launch.executor,
+      );
       if (!agentReachable) {
-        this.recordStatus(task, this.masterStatus(task, 'TASK_DROPPED', 'REASON_AGENT_DISCONNECTED', 'Agent is not connected'));
+        this.recordStatus(
+          task,
+          this.masterStatus(task, 'TASK_DROPPED', 'REASON_AGENT_DISCONNECTED', 'Agent is not connected'),
+        );
       } else if (launch.groupIndex === undefined) {
-        this.agents.send(first.agentId, { type: 'RUN_TASK', run_task: { framework_info: fw.info, task: launch.task } });
+        this.agents.send(first.agentId, {
+          type: 'RUN_TASK',
+          run_task: { framework_info: fw.info, task: launch.task },
+        });
       }
     }
     if (agentReachable) {
       for (const group of plan.groups) {
         this.agents.send(first.agentId, {
           type: 'RUN_TASK_GROUP',
-          run_task_group: { framework_info: fw.info, executor: group.executor, task_group: { tasks: [...group.tasks] } },
+          run_task_group: {
+            framework_info: fw.info,
+            executor: group.executor,
+            task_group: { tasks: [...group.tasks] },
+          },
         });
       }
     }
@@ -509,7 +558,8 @@ export class Master {
     executor?: TaskInfo['executor'],
     state: TaskState = 'TASK_STAGING',
   ): TaskRecord {
-    const executorId = (executor?.executor_id.value ?? info.executor?.executor_id.value) as ExecutorId | undefined;
+    const executorId = (executor?.executor_id.value ?? info.executor?.executor_id.value) as
+      ExecutorId | undefined;
     const task: TaskRecord = {
       frameworkId: fw.id,
       agentId,
@@ -526,7 +576,8 @@ export class Master {
     fw.tasks.set(task.taskId, task);
     fw.unreachableTasks.delete(task.taskId);
     this.agents.get(agentId)?.tasks.set(agentTaskKey(fw.id, task.taskId), task);
-    if (executor !== undefined && executorId !== undefined) fw.executors.set(executorId, { agentId, info: executor });
+    if (executor !== undefined && executorId !== undefined)
+      fw.executors.set(executorId, { agentId, info: executor });
     return task;
   }
 
@@ -602,7 +653,15 @@ export class Master {
     }
     const agent = this.agents.get(task.agentId);
     if (agent === undefined || agent.state === 'unreachable') {
-      this.recordStatus(task, this.masterStatus(task, 'TASK_KILLED', 'REASON_AGENT_REMOVED', 'Killed while its agent was unreachable'));
+      this.recordStatus(
+        task,
+        this.masterStatus(
+          task,
+          'TASK_KILLED',
+          'REASON_AGENT_REMOVED',
+          'Killed while its agent was unreachable',
+        ),
+      );
       return;
     }
     this.agents.send(task.agentId, {
@@ -610,14 +669,18 @@ export class Master {
       kill_task: {
         framework_id: { value: fw.id },
         task_id: kill.task_id,
-        ...((kill.kill_policy ?? task.info.kill_policy) !== undefined && { kill_policy: kill.kill_policy ?? task.info.kill_policy }),
+        ...((kill.kill_policy ?? task.info.kill_policy) !== undefined && {
+          kill_policy: kill.kill_policy ?? task.info.kill_policy,
+        }),
       },
     });
   }
 
   private acknowledge(fw: FrameworkRecord, ack: NonNullable<SchedulerCall['acknowledge']>): void {
     if (Buffer.from(ack.uuid, 'base64').length !== 16) {
-      throw invalidCall(`'acknowledge.uuid' must be the base64 encoding of a 16-byte UUID; received '${ack.uuid}'`);
+      throw invalidCall(
+        `'acknowledge.uuid' must be the base64 encoding of a 16-byte UUID; received '${ack.uuid}'`,
+      );
     }
     this.agents.send(ack.agent_id.value as AgentId, {
       type: 'ACKNOWLEDGE',
@@ -664,7 +727,10 @@ export class Master {
         agent_id === undefined
           ? (['TASK_UNKNOWN', 'Reconciliation: task is unknown'] as const)
           : agent === undefined
-            ? (['TASK_UNKNOWN', 'Reconciliation: task is unknown to the master and its agent is unknown'] as const)
+            ? ([
+                'TASK_UNKNOWN',
+                'Reconciliation: task is unknown to the master and its agent is unknown',
+              ] as const)
             : agent.state === 'unreachable'
               ? (['TASK_UNREACHABLE', 'Reconciliation: task is on an unreachable agent'] as const)
               : (['TASK_GONE', 'Reconciliation: task is unknown to the agent'] as const);
@@ -683,7 +749,11 @@ export class Master {
   // ---------------------------------------------------------------------------------------------
   // Helpers
 
-  descriptor(fw: FrameworkRecord): { roles: readonly string[]; suppressedRoles: readonly string[]; gpuAware: boolean } {
+  descriptor(fw: FrameworkRecord): {
+    roles: readonly string[];
+    suppressedRoles: readonly string[];
+    gpuAware: boolean;
+  } {
     return {
       roles: fw.roles,
       suppressedRoles: [...fw.suppressedRoles],
@@ -742,7 +812,10 @@ export class Master {
     connection.sink.close();
   }
 
-  private knownRoles(fw: FrameworkRecord, roles: readonly string[] | undefined): readonly string[] | undefined {
+  private knownRoles(
+    fw: FrameworkRecord,
+    roles: readonly string[] | undefined,
+  ): readonly string[] | undefined {
     if (roles === undefined || roles.length === 0) return undefined;
     const unknown = roles.find((r) => !fw.roles.includes(r));
     if (unknown !== undefined) throw invalidCall(`Role '${unknown}' is not one of the framework's roles`);
@@ -756,5 +829,8 @@ function required<T>(value: T | undefined, field: string): T {
 }
 
 function tasksOf(operations: readonly Operation[]): TaskInfo[] {
-  return operations.flatMap((op) => [...(op.launch?.task_infos ?? []), ...(op.launch_group?.task_group.tasks ?? [])]);
+  return operations.flatMap((op) => [
+    ...(op.launch?.task_infos ?? []),
+    ...(op.launch_group?.task_group.tasks ?? []),
+  ]);
 }

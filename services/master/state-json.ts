@@ -117,7 +117,8 @@ export function frameworkJson(master: Master, fw: FrameworkRecord, withTasks = t
 export function agentJson(master: Master, agent: AgentRecord): Json {
   const used = [...agent.tasks.values()].reduce((sum, t) => sum.plus(t.resources), Resources.EMPTY);
   let offered = Resources.EMPTY;
-  for (const offer of master.offers.values()) if (offer.agentId === agent.id) offered = offered.plus(offer.resources);
+  for (const offer of master.offers.values())
+    if (offer.agentId === agent.id) offered = offered.plus(offer.resources);
   const url = new URL(agent.url);
   const reserved: Record<string, Json> = {};
   for (const role of agent.total.reservedRoles()) {
@@ -131,7 +132,11 @@ export function agentJson(master: Master, agent: AgentRecord): Json {
     attributes: Object.fromEntries(
       agent.attributes.map((a) => [
         a.name,
-        a.type === 'SCALAR' ? (a.scalar?.value ?? 0) : a.type === 'TEXT' ? (a.text?.value ?? '') : JSON.stringify(a.ranges ?? a.set),
+        a.type === 'SCALAR'
+          ? (a.scalar?.value ?? 0)
+          : a.type === 'TEXT'
+            ? (a.text?.value ?? '')
+            : JSON.stringify(a.ranges ?? a.set),
       ]),
     ),
     registered_time: agent.registeredTimeSec,
@@ -149,7 +154,13 @@ export function agentJson(master: Master, agent: AgentRecord): Json {
 }
 
 export function versionJson(): Json {
-  return { version: MESO_VERSION, meso_version: MESO_RELEASE, build_user: 'meso', build_date: '', build_time: 0 };
+  return {
+    version: MESO_VERSION,
+    meso_version: MESO_RELEASE,
+    build_user: 'meso',
+    build_date: '',
+    build_time: 0,
+  };
 }
 
 export function stateJson(master: Master, leader: { pid: string; info: Json } | undefined): Json {

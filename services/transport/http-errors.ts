@@ -30,8 +30,11 @@ export function sendError(res: Response, err: unknown): void {
     return;
   }
   const error =
-    err instanceof MesoError ? err : new MesoError('ILLEGAL_STATE', `internal error: ${(err as Error).message}`);
-  const status = error.code === 'ILLEGAL_STATE' && !(err instanceof MesoError) ? 500 : HTTP_STATUS[error.code];
+    err instanceof MesoError
+      ? err
+      : new MesoError('ILLEGAL_STATE', `internal error: ${(err as Error).message}`);
+  const status =
+    error.code === 'ILLEGAL_STATE' && !(err instanceof MesoError) ? 500 : HTTP_STATUS[error.code];
   if (error.code === 'METHOD_NOT_ALLOWED') res.setHeader('Allow', 'POST');
   res.status(status).type('text/plain').send(error.message);
 }
@@ -63,7 +66,10 @@ export function bodyErrorHandler(err: unknown, _req: Request, res: Response, nex
     return;
   }
   if (bodyError.type !== undefined) {
-    sendError(res, new MesoError('INVALID_CALL', `Failed to read request body: ${bodyError.message ?? 'unknown'}`));
+    sendError(
+      res,
+      new MesoError('INVALID_CALL', `Failed to read request body: ${bodyError.message ?? 'unknown'}`),
+    );
     return;
   }
   next(err);
@@ -74,9 +80,11 @@ export function bodyErrorHandler(err: unknown, _req: Request, res: Response, nex
  * Mesos, which compares the raw header), and an `Accept` that allows JSON.
  */
 export function requireJsonCall(req: Request): void {
-  if (req.method !== 'POST') throw new MesoError('METHOD_NOT_ALLOWED', `Expecting 'POST', received '${req.method}'`);
+  if (req.method !== 'POST')
+    throw new MesoError('METHOD_NOT_ALLOWED', `Expecting 'POST', received '${req.method}'`);
   const contentType = req.headers['content-type'];
-  if (contentType === undefined) throw new MesoError('INVALID_CALL', "Expecting 'Content-Type' to be present");
+  if (contentType === undefined)
+    throw new MesoError('INVALID_CALL', "Expecting 'Content-Type' to be present");
   const mediaType = contentType.split(';')[0]?.trim().toLowerCase();
   if (mediaType !== 'application/json') {
     throw new MesoError(
@@ -86,13 +94,17 @@ export function requireJsonCall(req: Request): void {
   }
   const accept = req.headers.accept;
   if (accept !== undefined && !/application\/json|\*\/\*|application\/\*/.test(accept)) {
-    throw new MesoError('NOT_ACCEPTABLE', `Expecting 'Accept' to allow application/json; received '${accept}'`);
+    throw new MesoError(
+      'NOT_ACCEPTABLE',
+      `Expecting 'Accept' to allow application/json; received '${accept}'`,
+    );
   }
 }
 
 /** The request body as text; an empty body is an error naming what was expected. */
 export function bodyText(req: Request, what: string): string {
   const body: unknown = req.body;
-  if (typeof body !== 'string' || body.trim() === '') throw new MesoError('INVALID_CALL', `Expecting a JSON ${what} in the request body`);
+  if (typeof body !== 'string' || body.trim() === '')
+    throw new MesoError('INVALID_CALL', `Expecting a JSON ${what} in the request body`);
   return body;
 }

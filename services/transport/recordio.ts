@@ -27,7 +27,8 @@ export class RecordIoDecoder {
         break;
       }
       const header = this.buffer.subarray(0, newline).toString('ascii');
-      if (!/^\d+$/.test(header)) throw new Error(`recordio: malformed record length '${header.slice(0, 20)}'`);
+      if (!/^\d+$/.test(header))
+        throw new Error(`recordio: malformed record length '${header.slice(0, 20)}'`);
       const length = Number(header);
       if (length > MAX_RECORD_BYTES) throw new Error(`recordio: record of ${length} bytes exceeds the limit`);
       const end = newline + 1 + length;

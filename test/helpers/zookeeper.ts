@@ -190,6 +190,7 @@ process.once('exit', () => {
 class ZkProcess implements ZooKeeperServer {
   readonly connectString: string;
   private child: ChildProcess | undefined;
+  private spawnError: Error | undefined;
 
   constructor(
     private readonly dir: string,
@@ -227,7 +228,9 @@ class ZkProcess implements ZooKeeperServer {
     });
     closeSync(log);
     this.child = child;
+    this.spawnError = undefined;
     running.add(child);
+    child.once('error', (err) => (this.spawnError = err));
     child.once('exit', () => {
       running.delete(child);
       if (this.child === child) this.child = undefined;
@@ -238,8 +241,12 @@ class ZkProcess implements ZooKeeperServer {
   async waitUntilServing(): Promise<void> {
     const deadline = Date.now() + START_TIMEOUT_MS;
     while (Date.now() < deadline) {
-      if (this.child === undefined)
-        throw new Error(`ZooKeeper on port ${this.clientPort} exited while starting`);
+      if (this.spawnError !== undefined) throw new Error(`could not run java: ${this.spawnError.message}`);
+      if (this.child === undefined) {
+        throw new Error(
+          `ZooKeeper on port ${this.clientPort} exited while starting; see ${this.dir}/zookeeper.out`,
+        );
+      }
       if ((await fourLetterWord(this.clientPort, 'ruok')) === 'imok') {
         if (/^Mode: /m.test(await fourLetterWord(this.clientPort, 'srvr'))) return;
       }

@@ -44,7 +44,11 @@ describe('scheduler API: bad input', () => {
     expectStatus(post('{"type": "SUBSCRIBE",'), 400, /Failed to parse Call as JSON/));
 
   it('answers an unknown call type with 400 naming the field', () =>
-    expectStatus(post(JSON.stringify({ type: 'LAUNCH_ROCKETS', framework_id: { value: frameworkId } })), 400, /type: Invalid option/));
+    expectStatus(
+      post(JSON.stringify({ type: 'LAUNCH_ROCKETS', framework_id: { value: frameworkId } })),
+      400,
+      /type: Invalid option/,
+    ));
 
   it('answers wrong field types with 400 naming the path', () =>
     expectStatus(
@@ -56,17 +60,29 @@ describe('scheduler API: bad input', () => {
   it('answers a missing Mesos-Stream-Id with 400 and a wrong one with 403', async () => {
     const call = JSON.stringify({ type: 'REVIVE', framework_id: { value: frameworkId } });
     await expectStatus(post(call), 400, /Mesos-Stream-Id/);
-    await expectStatus(post(call, { 'Mesos-Stream-Id': 'not-the-stream' }), 403, /didn't match the stream ID/);
+    await expectStatus(
+      post(call, { 'Mesos-Stream-Id': 'not-the-stream' }),
+      403,
+      /didn't match the stream ID/,
+    );
   });
 
   it('answers an unknown framework with 400 as Mesos does', () =>
-    expectStatus(post(JSON.stringify({ type: 'REVIVE', framework_id: { value: 'nobody' } }), { 'Mesos-Stream-Id': 'x' }), 400, /cannot be found/));
+    expectStatus(
+      post(JSON.stringify({ type: 'REVIVE', framework_id: { value: 'nobody' } }), { 'Mesos-Stream-Id': 'x' }),
+      400,
+      /cannot be found/,
+    ));
 
   it('answers a 10 MB body with 413 naming the limit', () =>
     expectStatus(post(Buffer.alloc(10 * 1024 * 1024, 0x20)), 413, /exceeds the limit of \d+ bytes/));
 
   it('answers other content types with 415 and other methods with 405', async () => {
-    await expectStatus(post('type=SUBSCRIBE', { 'Content-Type': 'application/x-www-form-urlencoded' }), 415, /application\/json/);
+    await expectStatus(
+      post('type=SUBSCRIBE', { 'Content-Type': 'application/x-www-form-urlencoded' }),
+      415,
+      /application\/json/,
+    );
     const res = await fetch(`${master.url}/api/v1/scheduler`);
     assert.equal(res.status, 405);
     assert.equal(res.headers.get('allow'), 'POST');
@@ -77,7 +93,10 @@ describe('scheduler API: bad input', () => {
     const [offer] = await scheduler.nextOffers('an offer of what is left');
     const greedy = commandTask(offer!, 'greedy', 'true', 'cpus:64;mem:32');
     await assert.rejects(scheduler.client.launch(offer!, [greedy]), (err: Error) => {
-      assert.match(err.message, /Task 'greedy' uses resources cpus:64;mem:32 that are not in the offered resources/);
+      assert.match(
+        err.message,
+        /Task 'greedy' uses resources cpus:64;mem:32 that are not in the offered resources/,
+      );
       return true;
     });
     const error = await scheduler.nextUpdate('greedy', 'TASK_ERROR');

@@ -11,7 +11,9 @@ const meso = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'services
 
 async function mesoRun(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [meso, 'run', ...args], { timeout: 30_000 });
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [meso, 'run', ...args], {
+      timeout: 30_000,
+    });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const failed = err as { code: number; stdout: string; stderr: string };

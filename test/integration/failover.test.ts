@@ -10,7 +10,13 @@ import { commandTask, TestScheduler } from '../helpers/scheduler.js';
 interface StateJson {
   slaves: { id: string }[];
   unreachable_slaves: number;
-  frameworks: { id: string; active: boolean; connected: boolean; tasks: { id: string; state: string }[]; unreachable_tasks: { id: string; state: string }[] }[];
+  frameworks: {
+    id: string;
+    active: boolean;
+    connected: boolean;
+    tasks: { id: string; state: string }[];
+    unreachable_tasks: { id: string; state: string }[];
+  }[];
   completed_frameworks: { id: string; completed_tasks: { id: string; state: string }[] }[];
 }
 
@@ -39,10 +45,21 @@ describe('failover and faults', () => {
     await first.nextUpdate('survivor', 'TASK_RUNNING');
     await first[Symbol.asyncDispose](); // the scheduler goes away without TEARDOWN
 
-    await waitFor(async () => (await state(master)).frameworks.find((f) => f.id === frameworkId)?.connected === false, 5000, 'framework disconnected');
-    assert.equal((await state(master)).frameworks.find((f) => f.id === frameworkId)?.tasks[0]?.state, 'TASK_RUNNING');
+    await waitFor(
+      async () => (await state(master)).frameworks.find((f) => f.id === frameworkId)?.connected === false,
+      5000,
+      'framework disconnected',
+    );
+    assert.equal(
+      (await state(master)).frameworks.find((f) => f.id === frameworkId)?.tasks[0]?.state,
+      'TASK_RUNNING',
+    );
 
-    await using second = new TestScheduler(master.url, { name: 'phoenix', failover_timeout: 30, id: { value: frameworkId } });
+    await using second = new TestScheduler(master.url, {
+      name: 'phoenix',
+      failover_timeout: 30,
+      id: { value: frameworkId },
+    });
     assert.equal(await second.subscribe(), frameworkId);
     await second.client.reconcile();
     const answer = await second.nextUpdate('survivor');
@@ -63,12 +80,21 @@ describe('failover and faults', () => {
       5000,
       'framework in completed_frameworks',
     );
-    assert.deepEqual(completed.completed_tasks.map((t) => [t.id, t.state]), [['doomed', 'TASK_KILLED']]);
+    assert.deepEqual(
+      completed.completed_tasks.map((t) => [t.id, t.state]),
+      [['doomed', 'TASK_KILLED']],
+    );
   });
 
   it('marks an agent killed with SIGKILL unreachable after the ping timeout and reports its tasks', async () => {
-    const doomedAgent = await cluster.startAgent(master.url, { resources: 'cpus:1;mem:256;disk:0', attributes: 'doomed:yes' });
-    await using aware = new TestScheduler(master.url, { name: 'aware', capabilities: [{ type: 'PARTITION_AWARE' }] });
+    const doomedAgent = await cluster.startAgent(master.url, {
+      resources: 'cpus:1;mem:256;disk:0',
+      attributes: 'doomed:yes',
+    });
+    await using aware = new TestScheduler(master.url, {
+      name: 'aware',
+      capabilities: [{ type: 'PARTITION_AWARE' }],
+    });
     await aware.subscribe();
     await using legacy = new TestScheduler(master.url, { name: 'legacy' });
     await legacy.subscribe();
@@ -80,10 +106,14 @@ describe('failover and faults', () => {
       }
     };
     const awareOffer = await onDoomed(aware);
-    await aware.client.launch(awareOffer, [commandTask(awareOffer, 'aware-task', 'sleep 120', 'cpus:0.5;mem:64')]);
+    await aware.client.launch(awareOffer, [
+      commandTask(awareOffer, 'aware-task', 'sleep 120', 'cpus:0.5;mem:64'),
+    ]);
     await aware.nextUpdate('aware-task', 'TASK_RUNNING');
     const legacyOffer = await onDoomed(legacy);
-    await legacy.client.launch(legacyOffer, [commandTask(legacyOffer, 'legacy-task', 'sleep 120', 'cpus:0.5;mem:64')]);
+    await legacy.client.launch(legacyOffer, [
+      commandTask(legacyOffer, 'legacy-task', 'sleep 120', 'cpus:0.5;mem:64'),
+    ]);
     await legacy.nextUpdate('legacy-task', 'TASK_RUNNING');
 
     const killedAt = Date.now();
@@ -97,12 +127,19 @@ describe('failover and faults', () => {
     const lost = await legacy.nextUpdate('legacy-task', 'TASK_LOST', 10_000);
     assert.equal(lost.reason, 'REASON_AGENT_REMOVED');
     // Mesos gives no order between FAILURE and the updates; it must simply have come.
-    assert.ok(aware.events.some((e) => e.type === 'FAILURE' && e.failure.agent_id?.value === awareOffer.agent_id.value));
+    assert.ok(
+      aware.events.some(
+        (e) => e.type === 'FAILURE' && e.failure.agent_id?.value === awareOffer.agent_id.value,
+      ),
+    );
     const after = await state(master);
     assert.equal(after.unreachable_slaves, 1);
     assert.deepEqual(
       after.frameworks.flatMap((f) => f.unreachable_tasks.map((t) => [t.id, t.state])).sort(),
-      [['aware-task', 'TASK_UNREACHABLE'], ['legacy-task', 'TASK_UNREACHABLE']],
+      [
+        ['aware-task', 'TASK_UNREACHABLE'],
+        ['legacy-task', 'TASK_UNREACHABLE'],
+      ],
     );
   });
 });

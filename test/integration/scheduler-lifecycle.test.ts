@@ -41,8 +41,15 @@ describe('scheduler API: task lifecycle', () => {
     await scheduler.client.launch(offer!, [commandTask(offer!, 'ok-1', 'echo hello from meso')]);
     await scheduler.nextUpdate('ok-1', 'TASK_FINISHED');
     const states = scheduler.updatesOf('ok-1').map((s) => s.state);
-    assert.deepEqual(states.filter((s, i) => s !== states[i - 1]), ['TASK_STARTING', 'TASK_RUNNING', 'TASK_FINISHED']);
-    assert.ok(scheduler.updatesOf('ok-1').every((s) => s.uuid !== undefined && s.agent_id?.value === offer!.agent_id.value));
+    assert.deepEqual(
+      states.filter((s, i) => s !== states[i - 1]),
+      ['TASK_STARTING', 'TASK_RUNNING', 'TASK_FINISHED'],
+    );
+    assert.ok(
+      scheduler
+        .updatesOf('ok-1')
+        .every((s) => s.uuid !== undefined && s.agent_id?.value === offer!.agent_id.value),
+    );
   });
 
   it('reports a failing command as TASK_FAILED', async () => {
@@ -112,7 +119,10 @@ describe('scheduler API: task lifecycle', () => {
       );
       if (event.type === 'UPDATE') answers.set(event.update.status.task_id.value, event.update.status.state);
     }
-    assert.deepEqual(Object.fromEntries(answers), { 'rec-run': 'TASK_RUNNING', 'never-launched': 'TASK_GONE' });
+    assert.deepEqual(Object.fromEntries(answers), {
+      'rec-run': 'TASK_RUNNING',
+      'never-launched': 'TASK_GONE',
+    });
     await scheduler.client.kill({ value: 'rec-run' });
   });
 
@@ -124,7 +134,11 @@ describe('scheduler API: task lifecycle', () => {
     await scheduler.nextUpdate('state-1', 'TASK_RUNNING');
     const state = (await (await fetch(`${master.url}/master/state`)).json()) as {
       slaves: { id: string; resources: { cpus: number } }[];
-      frameworks: { id: string; name: string; tasks: { id: string; state: string; slave_id: string; resources: { cpus: number } }[] }[];
+      frameworks: {
+        id: string;
+        name: string;
+        tasks: { id: string; state: string; slave_id: string; resources: { cpus: number } }[];
+      }[];
     };
     assert.equal(state.slaves.length, 2);
     const fw = state.frameworks.find((f) => f.id === frameworkId);
@@ -133,7 +147,14 @@ describe('scheduler API: task lifecycle', () => {
       fw?.tasks.map((t) => [t.id, t.state, t.slave_id, t.resources.cpus]),
       [['state-1', 'TASK_RUNNING', offer!.agent_id.value, 0.1]],
     );
-    for (const path of ['/master/state-summary', '/master/frameworks', '/master/slaves', '/master/tasks', '/version', '/state']) {
+    for (const path of [
+      '/master/state-summary',
+      '/master/frameworks',
+      '/master/slaves',
+      '/master/tasks',
+      '/version',
+      '/state',
+    ]) {
       assert.equal((await fetch(`${master.url}${path}`)).status, 200, path);
     }
     await scheduler.client.kill({ value: 'state-1' });

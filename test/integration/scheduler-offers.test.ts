@@ -46,12 +46,20 @@ describe('scheduler API: offers', () => {
   });
 
   it('answers a launch on a rescinded offer with TASK_DROPPED (partition-aware) and keeps serving', async () => {
-    await using scheduler = new TestScheduler(master.url, { name: 'late', capabilities: [{ type: 'PARTITION_AWARE' }] });
+    await using scheduler = new TestScheduler(master.url, {
+      name: 'late',
+      capabilities: [{ type: 'PARTITION_AWARE' }],
+    });
     await scheduler.subscribe();
     const [offer] = await scheduler.nextOffers();
     await scheduler.next((e) => e.type === 'RESCIND', 'RESCIND after offer_timeout', 5000);
     await scheduler.client.launch(offer!, [
-      { name: 'late', task_id: { value: 'late-1' }, command: { value: 'true' }, resources: offer!.resources.slice(0, 1) },
+      {
+        name: 'late',
+        task_id: { value: 'late-1' },
+        command: { value: 'true' },
+        resources: offer!.resources.slice(0, 1),
+      },
     ]);
     const dropped = await scheduler.nextUpdate('late-1', 'TASK_DROPPED');
     assert.equal(dropped.reason, 'REASON_INVALID_OFFERS');

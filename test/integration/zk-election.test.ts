@@ -13,7 +13,8 @@ import {
   zkMasterContender,
   type ZkCoordinationOptions,
 } from '../../services/coordination/index.js';
-import { openZkSession, type ZkSession } from '../../services/coordination/zookeeper/zk-client.js';
+import { openZkSession } from '../../services/coordination/zookeeper/zk-client.js';
+import type { ZkSession } from '../../services/coordination/zookeeper/zk-session.js';
 import type { MasterInfo } from '../../services/core/v1/cluster.js';
 import {
   masterInfoFixture,

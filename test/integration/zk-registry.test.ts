@@ -13,12 +13,9 @@ import {
   zkMasterContender,
   type ZkCoordinationOptions,
 } from '../../services/coordination/index.js';
-import {
-  openZkSession,
-  zkConnector,
-  type ZkSession,
-} from '../../services/coordination/zookeeper/zk-client.js';
+import { openZkSession, zkConnector } from '../../services/coordination/zookeeper/zk-client.js';
 import { ZkRegistryStore } from '../../services/coordination/zookeeper/zk-registry-store.js';
+import type { ZkSession } from '../../services/coordination/zookeeper/zk-session.js';
 import {
   masterInfoFixture,
   recordingObserver,

@@ -5,7 +5,7 @@
  */
 import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../log/logger.js';
-import type { ZkSession } from './zk-client.js';
+import type { ZkSession } from './zk-session.js';
 
 /**
  * One session as one owner uses it. Everything registered with `own` is undone when the term ends,

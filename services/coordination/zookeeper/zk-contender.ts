@@ -23,7 +23,7 @@ import type {
 import { isCoordinationFailure } from '../errors.js';
 import { encodeMasterInfo } from './master-info-json.js';
 import { DEFAULT_RETRY, RetryLoop, type RetryPolicy, SessionTerm } from './session-term.js';
-import type { ZkConnector, ZkSession } from './zk-client.js';
+import type { ZkConnector, ZkSession } from './zk-session.js';
 import { type GroupView, GroupWatch, MEMBER_LABEL } from './zk-group.js';
 
 export interface ZkContenderOptions {

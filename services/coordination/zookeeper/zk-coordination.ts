@@ -10,10 +10,11 @@ import type { MasterDetector } from '../detector.js';
 import type { RegistryDecoder, RegistryStore } from '../registry-store.js';
 import type { ZkUrl } from '../zk-url.js';
 import type { RetryPolicy } from './session-term.js';
-import { zkConnector, type ZkConnector } from './zk-client.js';
+import { zkConnector } from './zk-client.js';
 import { ZkMasterContender } from './zk-contender.js';
 import { ZkMasterDetector } from './zk-detector.js';
 import { ZkRegistryStore } from './zk-registry-store.js';
+import type { ZkConnector } from './zk-session.js';
 
 /** Mesos's `--zk_session_timeout` default. */
 export const DEFAULT_ZK_SESSION_TIMEOUT_MS = 10_000;

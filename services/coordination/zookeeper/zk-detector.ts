@@ -11,7 +11,7 @@ import type { MasterInfo } from '../../core/v1/cluster.js';
 import type { Logger } from '../../log/logger.js';
 import { LeaderTracker, type MasterDetector } from '../detector.js';
 import { DEFAULT_RETRY, RetryLoop, type RetryPolicy, SessionTerm } from './session-term.js';
-import type { ZkConnector } from './zk-client.js';
+import type { ZkConnector } from './zk-session.js';
 import { type GroupView, GroupWatch } from './zk-group.js';
 
 export interface ZkDetectorOptions {

@@ -12,7 +12,7 @@ import type { MasterInfo } from '../../core/v1/cluster.js';
 import type { Logger } from '../../log/logger.js';
 import { isCoordinationFailure } from '../errors.js';
 import { decodeMasterInfo } from './master-info-json.js';
-import type { ZkSession } from './zk-client.js';
+import type { ZkSession } from './zk-session.js';
 
 /** Mesos's label for JSON `MasterInfo` nodes. */
 export const MEMBER_LABEL = 'json.info';

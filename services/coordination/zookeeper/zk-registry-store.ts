@@ -26,7 +26,7 @@ import {
   manifestBytes,
   parseManifest,
 } from './registry-codec.js';
-import type { ZkConnector, ZkSession } from './zk-client.js';
+import type { ZkConnector, ZkSession } from './zk-session.js';
 
 export const REGISTRY_NODE = 'registry';
 /** A read restarts when a writer removes the generation it was reading; this bounds the restarts. */

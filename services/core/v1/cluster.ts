@@ -1,6 +1,15 @@
 /** FrameworkInfo, AgentInfo, MasterInfo, Offer and Filters: who takes part and what is offered. */
 import { z } from 'zod';
-import { AttributeSchema, bool, IdSchema, int, LabelsSchema, num, ResourceSchema, UrlSchema } from './common.js';
+import {
+  AttributeSchema,
+  bool,
+  IdSchema,
+  int,
+  LabelsSchema,
+  num,
+  ResourceSchema,
+  UrlSchema,
+} from './common.js';
 
 export const FRAMEWORK_CAPABILITIES = [
   'UNKNOWN',

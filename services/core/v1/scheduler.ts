@@ -5,7 +5,13 @@
 import { z } from 'zod';
 import { FiltersSchema, FrameworkInfoSchema, type MasterInfo, type Offer } from './cluster.js';
 import { IdSchema, type Id, ResourceSchema } from './common.js';
-import { ExecutorInfoSchema, KillPolicySchema, TaskGroupInfoSchema, TaskInfoSchema, type TaskStatus } from './tasks.js';
+import {
+  ExecutorInfoSchema,
+  KillPolicySchema,
+  TaskGroupInfoSchema,
+  TaskInfoSchema,
+  type TaskStatus,
+} from './tasks.js';
 
 export const SCHEDULER_CALL_TYPES = [
   'SUBSCRIBE',
