@@ -52,6 +52,32 @@ describe('scheduler API: task lifecycle', () => {
     );
   });
 
+  it('runs a LAUNCH_GROUP: every task of the group reaches TASK_FINISHED', async () => {
+    await using scheduler = new TestScheduler(master.url);
+    await scheduler.subscribe();
+    const [offer] = await scheduler.nextOffers();
+    const executorResources = commandTask(offer!, 'unused', 'true', 'cpus:0.1;mem:32').resources;
+    const member = (id: string, command: string) => {
+      const { command: _unused, ...task } = commandTask(offer!, id, 'true');
+      return { ...task, command: { value: command, shell: true } };
+    };
+    await scheduler.client.accept(
+      [offer!.id],
+      [
+        {
+          type: 'LAUNCH_GROUP',
+          launch_group: {
+            executor: { type: 'DEFAULT', executor_id: { value: 'group-exec' }, resources: executorResources },
+            task_group: { tasks: [member('group-a', 'echo a'), member('group-b', 'echo b')] },
+          },
+        },
+      ],
+    );
+    await scheduler.nextUpdate('group-a', 'TASK_FINISHED');
+    await scheduler.nextUpdate('group-b', 'TASK_FINISHED');
+    assert.ok(scheduler.updatesOf('group-a').every((s) => s.executor_id?.value === 'group-exec'));
+  });
+
   it('reports a failing command as TASK_FAILED', async () => {
     await using scheduler = new TestScheduler(master.url);
     await scheduler.subscribe();

@@ -321,27 +321,24 @@ const SERVER_ANSWERS: ReadonlySet<CoordinationFailure> = new Set([
 ]);
 
 function toCoordinationError(error: unknown, operation: string, path: string): CoordinationError {
-  const failure = error instanceof zookeeper.Exception ? failureOf(error.getCode()) : 'invalid-argument';
+  const failure =
+    error instanceof zookeeper.Exception ? (FAILURES.get(error.getCode()) ?? 'other') : 'invalid-argument';
   const detail = error instanceof zookeeper.Exception ? error.getName() : String(error);
   return new CoordinationError(failure, `${operation} ${path} failed: ${detail}`, { cause: error, path });
 }
 
-function failureOf(code: number): CoordinationFailure {
-  const { Exception: E } = zookeeper;
-  const table: ReadonlyArray<readonly [number, CoordinationFailure]> = [
-    [E.NO_NODE, 'no-node'],
-    [E.NODE_EXISTS, 'node-exists'],
-    [E.BAD_VERSION, 'bad-version'],
-    [E.NOT_EMPTY, 'not-empty'],
-    [E.CONNECTION_LOSS, 'connection-loss'],
-    [E.SESSION_EXPIRED, 'session-expired'],
-    [E.NO_AUTH, 'no-auth'],
-    [E.AUTH_FAILED, 'auth-failed'],
-    [E.OPERATION_TIMEOUT, 'timeout'],
-    [E.BAD_ARGUMENTS, 'invalid-argument'],
-  ];
-  return table.find(([c]) => c === code)?.[1] ?? 'other';
-}
+const FAILURES: ReadonlyMap<number, CoordinationFailure> = new Map([
+  [zookeeper.Exception.NO_NODE, 'no-node'],
+  [zookeeper.Exception.NODE_EXISTS, 'node-exists'],
+  [zookeeper.Exception.BAD_VERSION, 'bad-version'],
+  [zookeeper.Exception.NOT_EMPTY, 'not-empty'],
+  [zookeeper.Exception.CONNECTION_LOSS, 'connection-loss'],
+  [zookeeper.Exception.SESSION_EXPIRED, 'session-expired'],
+  [zookeeper.Exception.NO_AUTH, 'no-auth'],
+  [zookeeper.Exception.AUTH_FAILED, 'auth-failed'],
+  [zookeeper.Exception.OPERATION_TIMEOUT, 'timeout'],
+  [zookeeper.Exception.BAD_ARGUMENTS, 'invalid-argument'],
+]);
 
 const toStat = (stat: Stat): ZkStat => ({ version: stat.version, numChildren: stat.numChildren });
 
@@ -364,11 +361,13 @@ const creatorAllWorldRead = (): ACL[] => [
 async function shutDown(client: Client, connected: boolean, clock: Clock): Promise<void> {
   if (connected) {
     await new Promise<void>((resolve) => {
-      const cancel = clock.after(CLOSE_GRACE_MS, resolve);
-      client.once('disconnected', () => {
-        cancel();
+      const done = (): void => {
+        cancelGrace();
+        client.removeListener('disconnected', done);
         resolve();
-      });
+      };
+      const cancelGrace = clock.after(CLOSE_GRACE_MS, done);
+      client.once('disconnected', done);
       closeQuietly(client);
     });
   } else {
