@@ -37,10 +37,13 @@ register_image() {
 # Shared by recipes: downloads Debian packages into the current directory, refreshing the apt
 # lists once if they are missing or stale.
 apt_download() {
-  if ! apt-get download "$@" >&2; then
+  # As root, apt would hand the download to its unprivileged `_apt` user, who cannot write here.
+  local -a options=()
+  [ "$(id -u)" -eq 0 ] && options=(-o APT::Sandbox::User=root)
+  if ! apt-get "${options[@]}" download "$@" >&2; then
     log "apt-get download failed; refreshing the package lists once"
     apt-get update >&2
-    apt-get download "$@" >&2
+    apt-get "${options[@]}" download "$@" >&2
   fi
 }
 
@@ -49,14 +52,13 @@ image_present() { docker image inspect "$1" >/dev/null 2>&1; }
 seed_image() {
   local ref="$1" workdir
   workdir="$(mktemp -d)"
-  # apt downloads as the unprivileged `_apt` user when it can read the directory.
-  chmod 755 "${workdir}"
   # shellcheck disable=SC2064 # expand now: the trap must remove this call's directory, once.
   trap "rm -rf '${workdir}'; trap - RETURN" RETURN
   local changes="${workdir}/changes"
   : >"${changes}"
   log "seeding ${ref} with ${seed_function[${ref}]}"
   local -a change_args=()
+  local line
   (cd "${workdir}" && SEED_CHANGES="${changes}" "${seed_function[${ref}]}") >"${workdir}/rootfs.tar"
   while IFS= read -r line; do
     [ -n "${line}" ] && change_args+=(--change "${line}")

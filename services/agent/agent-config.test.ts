@@ -19,7 +19,16 @@ describe('parseAttributes', () => {
       { name: 'zone', type: 'TEXT', text: { value: 'a' } },
       { name: 'level', type: 'SCALAR', scalar: { value: 10 } },
       { name: 'weight', type: 'SCALAR', scalar: { value: 0.5 } },
-      { name: 'slots', type: 'RANGES', ranges: { range: [{ begin: 1, end: 4 }, { begin: 8, end: 9 }] } },
+      {
+        name: 'slots',
+        type: 'RANGES',
+        ranges: {
+          range: [
+            { begin: 1, end: 4 },
+            { begin: 8, end: 9 },
+          ],
+        },
+      },
     ]);
   });
 
@@ -50,7 +59,10 @@ describe('detectResources', () => {
 
   it('halves small memory and disk instead of subtracting', () => {
     // mem: 1.5 GiB < 2 GiB → 768 MiB; disk: 8 GiB < 10 GiB → 4096 MiB; cpus never below 1.
-    const r = detectResources(undefined, machine({ cpuCount: 0, memTotalBytes: 1.5 * GiB, diskTotalBytes: 8 * GiB }));
+    const r = detectResources(
+      undefined,
+      machine({ cpuCount: 0, memTotalBytes: 1.5 * GiB, diskTotalBytes: 8 * GiB }),
+    );
     assert.equal(r.scalar('cpus'), 1);
     assert.equal(r.scalar('mem'), 768);
     assert.equal(r.scalar('disk'), 4096);
@@ -67,7 +79,10 @@ describe('detectResources', () => {
 
 describe('resolveAgentConfig', () => {
   it('fills defaults, advertises the primary address when bound to all interfaces, and maps mesos to process', () => {
-    const c = resolveAgentConfig({ masterUrl: 'http://m:5050', workDir: '/var/lib/meso', containerizers: 'docker,mesos' }, machine());
+    const c = resolveAgentConfig(
+      { masterUrl: 'http://m:5050', workDir: '/var/lib/meso', containerizers: 'docker,mesos' },
+      machine(),
+    );
     assert.equal(c.port, 5051);
     assert.equal(c.advertiseIp, '10.0.0.7');
     assert.equal(c.hostname, 'node-1');
@@ -88,7 +103,11 @@ describe('resolveAgentConfig', () => {
       /invalid agent configuration: containerizers\[0\]/,
     );
     assert.throws(
-      () => resolveAgentConfig({ masterUrl: 'm', workDir: '/w', statusUpdateRetryMinMs: 10, statusUpdateRetryMaxMs: 5 }, machine()),
+      () =>
+        resolveAgentConfig(
+          { masterUrl: 'm', workDir: '/w', statusUpdateRetryMinMs: 10, statusUpdateRetryMaxMs: 5 },
+          machine(),
+        ),
       /statusUpdateRetryMaxMs must not be below/,
     );
   });

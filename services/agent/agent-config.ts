@@ -29,7 +29,7 @@ const GiB = 1024 * MiB;
 /** Mesos's default `ports` resource when `--resources` names none. */
 export const DEFAULT_PORT_RANGE = { begin: 31000, end: 32000 } as const;
 
-const positiveMs = z.number().int().positive();
+const positiveMs = z.number().positive();
 
 /** Flag-shaped input, as the command line (`--work_dir`, `--resources`, ...) gives it. */
 export const AgentConfigInputSchema = z
@@ -54,13 +54,15 @@ export const AgentConfigInputSchema = z
     containerizers: z
       .union([z.string(), z.array(z.string())])
       .default(['process'])
-      .transform((v) => (typeof v === 'string' ? v.split(',') : v).map((s) => s.trim()).filter((s) => s !== ''))
+      .transform((v) =>
+        (typeof v === 'string' ? v.split(',') : v).map((s) => s.trim()).filter((s) => s !== ''),
+      )
       .transform((names) => names.map((n) => (n === 'mesos' ? 'process' : n)))
       .pipe(z.array(z.enum(CONTAINERIZER_NAMES)).nonempty()),
     /** Upper bound of the first random registration delay (Mesos `--registration_backoff_factor`). @default 1000 */
     registrationBackoffMs: positiveMs.default(1000),
     /** Time a shut-down executor's tasks get between SIGTERM and SIGKILL. @default 5000 */
-    executorShutdownGracePeriodMs: positiveMs.default(5000),
+    executorShutdownGracePeriodMs: z.number().min(0).default(5000),
     /** First status update retry interval; doubles up to the max (Mesos uses 10 s). @default 1000 */
     statusUpdateRetryMinMs: positiveMs.default(1000),
     /** Largest status update retry interval (Mesos's value). @default 600000 */
@@ -151,7 +153,8 @@ export function detectResources(flag: string | undefined, machine: MachineInfo):
     detected.mem = Math.floor(bytes / MiB);
   }
   if (!names.has('disk')) {
-    const bytes = machine.diskTotalBytes >= 10 * GiB ? machine.diskTotalBytes - 5 * GiB : machine.diskTotalBytes / 2;
+    const bytes =
+      machine.diskTotalBytes >= 10 * GiB ? machine.diskTotalBytes - 5 * GiB : machine.diskTotalBytes / 2;
     detected.disk = Math.floor(bytes / MiB);
   }
   const ports = names.has('ports') ? Resources.EMPTY : Resources.ranges('ports', [DEFAULT_PORT_RANGE]);
@@ -181,14 +184,17 @@ export function parseAttributes(text: string): Attribute[] {
 }
 
 function parseAttribute(name: string, value: string): Attribute {
-  if (value.startsWith('{')) throw invalidCall(`attribute '${name}' has a set value, which Mesos does not allow`);
+  if (value.startsWith('{'))
+    throw invalidCall(`attribute '${name}' has a set value, which Mesos does not allow`);
   if (value.startsWith('[')) {
     let ranges;
     try {
       // The resource parser owns the range syntax; a placeholder name keeps attribute names free-form.
       ranges = Resources.parse(`r:${value}`).rangesOf('r');
     } catch (err) {
-      throw invalidCall(`attribute '${name}' has a malformed range list '${value}': ${(err as Error).message}`);
+      throw invalidCall(
+        `attribute '${name}' has a malformed range list '${value}': ${(err as Error).message}`,
+      );
     }
     return { name, type: 'RANGES', ranges: { range: ranges } };
   }

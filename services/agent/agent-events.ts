@@ -14,7 +14,11 @@ const event = <T extends string, S extends z.ZodRawShape>(type: T, body: S) =>
 
 const AgentEventSchema = z.discriminatedUnion('type', [
   event('REGISTERED', {
-    registered: z.object({ agent_id: IdSchema, ping_interval_seconds: num.pipe(z.number().positive()), master_id: z.string() }),
+    registered: z.object({
+      agent_id: IdSchema,
+      ping_interval_seconds: num.pipe(z.number().positive()),
+      master_id: z.string(),
+    }),
   }),
   event('RUN_TASK', { run_task: z.object({ framework_info: FrameworkInfoSchema, task: TaskInfoSchema }) }),
   event('RUN_TASK_GROUP', {
@@ -25,11 +29,19 @@ const AgentEventSchema = z.discriminatedUnion('type', [
     }),
   }),
   event('KILL_TASK', {
-    kill_task: z.object({ framework_id: IdSchema, task_id: IdSchema, kill_policy: KillPolicySchema.optional() }),
+    kill_task: z.object({
+      framework_id: IdSchema,
+      task_id: IdSchema,
+      kill_policy: KillPolicySchema.optional(),
+    }),
   }),
-  event('ACKNOWLEDGE', { acknowledge: z.object({ framework_id: IdSchema, task_id: IdSchema, uuid: z.string().min(1) }) }),
+  event('ACKNOWLEDGE', {
+    acknowledge: z.object({ framework_id: IdSchema, task_id: IdSchema, uuid: z.string().min(1) }),
+  }),
   event('SHUTDOWN_FRAMEWORK', { shutdown_framework: z.object({ framework_id: IdSchema }) }),
-  event('SHUTDOWN_EXECUTOR', { shutdown_executor: z.object({ framework_id: IdSchema, executor_id: IdSchema }) }),
+  event('SHUTDOWN_EXECUTOR', {
+    shutdown_executor: z.object({ framework_id: IdSchema, executor_id: IdSchema }),
+  }),
   event('FRAMEWORK_MESSAGE', {
     framework_message: z.object({ framework_id: IdSchema, executor_id: IdSchema, data: z.string() }),
   }),

@@ -213,7 +213,9 @@ export class Agent implements AsyncDisposable {
       }
       this.log.warn('master closed the event stream', { masterUrl });
     } catch (err) {
-      if (!this.stopController.signal.aborted) {
+      if (connection.controller.signal.aborted)
+        this.log.info('connection to master dropped to register again', { masterUrl });
+      else if (!this.stopController.signal.aborted) {
         this.log.warn('connection to master lost', { masterUrl, err: (err as Error).message });
       }
     } finally {
@@ -258,7 +260,11 @@ export class Agent implements AsyncDisposable {
     this.id = id;
     this.masterHostname = new URL(connection.masterUrl).hostname;
     if (this.current === 'registering') this.moveTo('registered');
-    this.log.info('agent registered', { agentId: id, masterId: registered.master_id, masterUrl: connection.masterUrl });
+    this.log.info('agent registered', {
+      agentId: id,
+      masterId: registered.master_id,
+      masterUrl: connection.masterUrl,
+    });
     this.schedulePing(registered.ping_interval_seconds * 1000, connection);
     this.updates.resume();
   }
@@ -275,7 +281,12 @@ export class Agent implements AsyncDisposable {
       }
       case 'KILL_TASK': {
         const { framework_id, task_id, kill_policy } = event.kill_task;
-        this.supervisor.killTask(agentId, framework_id.value as FrameworkId, task_id.value as TaskId, kill_policy);
+        this.supervisor.killTask(
+          agentId,
+          framework_id.value as FrameworkId,
+          task_id.value as TaskId,
+          kill_policy,
+        );
         return;
       }
       case 'ACKNOWLEDGE': {
@@ -296,7 +307,9 @@ export class Agent implements AsyncDisposable {
       }
       case 'FRAMEWORK_MESSAGE':
         // The built-in executors take no messages (Mesos's command executor ignores them too).
-        this.log.debug('framework message dropped', { executorId: event.framework_message.executor_id.value });
+        this.log.debug('framework message dropped', {
+          executorId: event.framework_message.executor_id.value,
+        });
         return;
       case 'SHUTDOWN':
         this.log.warn('master shut this agent down', { message: event.shutdown.message });
@@ -347,7 +360,11 @@ export class Agent implements AsyncDisposable {
     const call: AgentCall = {
       type: 'UPDATE',
       agent_id: { value: this.id },
-      update: { framework_id: { value: update.frameworkId }, status: update.status, latest_state: update.latestState },
+      update: {
+        framework_id: { value: update.frameworkId },
+        status: update.status,
+        latest_state: update.latestState,
+      },
     };
     this.track(
       this.deps.master
@@ -356,7 +373,9 @@ export class Agent implements AsyncDisposable {
           if (status === 404) connection.controller.abort();
           else if (status >= 300) this.log.warn('master refused a status update', { status });
         })
-        .catch((err: unknown) => this.log.debug('status update not delivered', { err: (err as Error).message })),
+        .catch((err: unknown) =>
+          this.log.debug('status update not delivered', { err: (err as Error).message }),
+        ),
     );
   }
 

@@ -80,14 +80,16 @@ export class SandboxFiles {
   /** Maps a requested path (absolute, or relative to the work dir) to a real path inside the work dir. */
   private async resolve(requested: string): Promise<{ path: string; stats: Stats }> {
     const lexical = path.resolve(this.root, requested);
-    if (!inside(this.root, lexical) && !inside(this.realRoot, lexical)) throw new MesoError('FORBIDDEN', `'${requested}' is outside the agent's work directory`);
+    if (!inside(this.root, lexical) && !inside(this.realRoot, lexical))
+      throw new MesoError('FORBIDDEN', `'${requested}' is outside the agent's work directory`);
     let real: string;
     try {
       real = await realpath(lexical);
     } catch {
       throw new MesoError('NOT_FOUND', `'${requested}' does not exist`);
     }
-    if (!inside(this.realRoot, real)) throw new MesoError('FORBIDDEN', `'${requested}' is outside the agent's work directory`);
+    if (!inside(this.realRoot, real))
+      throw new MesoError('FORBIDDEN', `'${requested}' is outside the agent's work directory`);
     return { path: real, stats: await stat(real) };
   }
 }

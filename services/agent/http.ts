@@ -93,7 +93,9 @@ export async function startAgentHttp(options: AgentHttpOptions): Promise<AgentHt
       if (agent !== undefined) res.json(await agent.files.browse(query.path));
     }),
   );
-  app.use((req, res) => void res.status(404).type('text/plain').send(`No endpoint '${req.method} ${req.path}'`));
+  app.use(
+    (req, res) => void res.status(404).type('text/plain').send(`No endpoint '${req.method} ${req.path}'`),
+  );
 
   const server = await listen(app, options.ip, options.port);
   const port = (server.address() as AddressInfo).port;
@@ -113,7 +115,9 @@ export async function startAgentHttp(options: AgentHttpOptions): Promise<AgentHt
 
 /** `/slave(1)/state` is `/state`: libprocess delegates the process prefix, so Mesos serves both. */
 function stripProcessPrefix(req: Request, _res: Response, next: NextFunction): void {
-  const prefix = PROCESS_PREFIXES.find((p) => req.url === p || req.url.startsWith(`${p}/`) || req.url.startsWith(`${p}?`));
+  const prefix = PROCESS_PREFIXES.find(
+    (p) => req.url === p || req.url.startsWith(`${p}/`) || req.url.startsWith(`${p}?`),
+  );
   if (prefix !== undefined) {
     const rest = req.url.slice(prefix.length);
     req.url = rest.startsWith('/') ? rest : `/${rest}`;

@@ -16,7 +16,13 @@ import { type DetectMaster, HttpMasterClient, standaloneDetector } from './maste
 import { agentStateJson, monitorStatisticsJson } from './state-json.js';
 
 export type { AgentState } from './agent.js';
-export { type AgentConfig, type AgentConfigInput, resolveAgentConfig, parseAttributes, detectResources } from './agent-config.js';
+export {
+  type AgentConfig,
+  type AgentConfigInput,
+  resolveAgentConfig,
+  parseAttributes,
+  detectResources,
+} from './agent-config.js';
 export { loadAgentConfig, probeMachine } from './machine.js';
 export type { DetectMaster } from './master-client.js';
 export { ProcessContainerizer } from './containerizer/process/process-containerizer.js';

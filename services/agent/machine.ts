@@ -4,7 +4,12 @@
  */
 import { mkdir, statfs } from 'node:fs/promises';
 import os from 'node:os';
-import { type AgentConfig, type AgentConfigInput, type MachineInfo, resolveAgentConfig } from './agent-config.js';
+import {
+  type AgentConfig,
+  type AgentConfigInput,
+  type MachineInfo,
+  resolveAgentConfig,
+} from './agent-config.js';
 
 /** Probes cores, memory, the work dir's filesystem size, hostname and first IPv4 address. Creates `workDir`. */
 export async function probeMachine(workDir: string): Promise<MachineInfo> {

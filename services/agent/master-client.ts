@@ -34,7 +34,11 @@ export class HttpMasterClient implements MasterClient {
     this.log = deps.log.child({ component: 'agent.master-client' });
   }
 
-  async register(masterUrl: string, call: AgentCall, signal: AbortSignal): Promise<AsyncIterable<AgentEvent>> {
+  async register(
+    masterUrl: string,
+    call: AgentCall,
+    signal: AbortSignal,
+  ): Promise<AsyncIterable<AgentEvent>> {
     const response = await this.post(masterUrl, call, signal, async (res) => {
       if (res.status === 200 && res.body !== null) return res;
       const text = await res.text().catch(() => '');
@@ -63,7 +67,9 @@ export class HttpMasterClient implements MasterClient {
   ): Promise<T> {
     const timeout = new AbortController();
     const cancelTimeout = this.deps.clock.after(MASTER_REQUEST_TIMEOUT_MS, () =>
-      timeout.abort(new MesoError('ILLEGAL_STATE', `master did not answer within ${MASTER_REQUEST_TIMEOUT_MS} ms`)),
+      timeout.abort(
+        new MesoError('ILLEGAL_STATE', `master did not answer within ${MASTER_REQUEST_TIMEOUT_MS} ms`),
+      ),
     );
     try {
       const res = await fetch(new URL(AGENT_API_PATH, masterUrl), {
@@ -87,7 +93,10 @@ export class HttpMasterClient implements MasterClient {
         this.log.warn('malformed event from master ignored', { err: (err as Error).message });
         continue;
       }
-      if (event === undefined) this.log.debug('unknown event from master ignored', { type: String((raw as { type?: unknown }).type) });
+      if (event === undefined)
+        this.log.debug('unknown event from master ignored', {
+          type: String((raw as { type?: unknown }).type),
+        });
       else yield event;
     }
   }

@@ -11,7 +11,13 @@ import type { Attribute } from '../core/v1/common.js';
 import { MESO_RELEASE, MESO_VERSION } from '../core/version.js';
 import type { AgentConfig } from './agent-config.js';
 import type { ResourceUsage } from './containerizer/containerizer.js';
-import { type ExecutorEntry, type FrameworkEntry, isLive, type TaskEntry, type TaskRegistry } from './task-registry.js';
+import {
+  type ExecutorEntry,
+  type FrameworkEntry,
+  isLive,
+  type TaskEntry,
+  type TaskRegistry,
+} from './task-registry.js';
 
 type Json = Record<string, unknown>;
 
@@ -64,7 +70,8 @@ export function attributesJson(attributes: readonly Attribute[]): Record<string,
 
 function reservedByRole(resources: Resources): Json {
   const out: Json = {};
-  for (const role of resources.reservedRoles()) out[role] = resources.filter((_, r) => r === role).toLegacyObject();
+  for (const role of resources.reservedRoles())
+    out[role] = resources.filter((_, r) => r === role).toLegacyObject();
   return out;
 }
 

@@ -56,7 +56,12 @@ describe('StatusUpdateManager', () => {
     assert.equal(sum.acknowledge(fw, task, 'u1'), 'acknowledged');
     clock.advance(500);
     assert.equal(sum.acknowledge(fw, task, 'u2'), 'acknowledged');
-    assert.deepEqual(sentStates(), ['0:TASK_STARTING', '1000:TASK_STARTING', '1000:TASK_RUNNING', '1500:TASK_FINISHED']);
+    assert.deepEqual(sentStates(), [
+      '0:TASK_STARTING',
+      '1000:TASK_STARTING',
+      '1000:TASK_RUNNING',
+      '1500:TASK_FINISHED',
+    ]);
   });
 
   it('ignores acknowledgements with a wrong or stale uuid and keeps retrying', () => {

@@ -64,7 +64,13 @@ export class StatusUpdateManager {
     if (byTask === undefined) this.streams.set(frameworkId, (byTask = new Map()));
     let stream = byTask.get(taskId);
     if (stream === undefined) {
-      stream = { frameworkId, taskId, queue: [], retryIntervalMs: this.deps.retryMinMs, cancelRetry: undefined };
+      stream = {
+        frameworkId,
+        taskId,
+        queue: [],
+        retryIntervalMs: this.deps.retryMinMs,
+        cancelRetry: undefined,
+      };
       byTask.set(taskId, stream);
     }
     if (stream.queue.some((queued) => queued.uuid === status.uuid)) return;

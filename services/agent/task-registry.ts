@@ -9,11 +9,21 @@ import type { AgentTask } from '../core/agent-protocol.js';
 import type { AgentId, ContainerId, ExecutorId, FrameworkId, TaskId } from '../core/ids.js';
 import { Resources } from '../core/resources.js';
 import type { FrameworkInfo } from '../core/v1/cluster.js';
-import { isTerminalState, type ExecutorInfo, type TaskInfo, type TaskState, type TaskStatus } from '../core/v1/tasks.js';
+import {
+  isTerminalState,
+  type ExecutorInfo,
+  type TaskInfo,
+  type TaskState,
+  type TaskStatus,
+} from '../core/v1/tasks.js';
 import type { Containerizer } from './containerizer/containerizer.js';
 
 /** Mesos's `MAX_COMPLETED_FRAMEWORKS`, `MAX_COMPLETED_EXECUTORS_PER_FRAMEWORK`, `MAX_COMPLETED_TASKS_PER_EXECUTOR`. */
-export const COMPLETED_LIMITS = { frameworks: 50, executorsPerFramework: 150, tasksPerExecutor: 200 } as const;
+export const COMPLETED_LIMITS = {
+  frameworks: 50,
+  executorsPerFramework: 150,
+  tasksPerExecutor: 200,
+} as const;
 
 export interface TaskEntry {
   /** The agent id the task was launched under (its sandbox path and updates carry it). */
@@ -112,7 +122,10 @@ export class TaskRegistry {
   }
 
   /** Adds an executor to an admitted framework. */
-  addExecutor(framework: FrameworkEntry, executor: Omit<ExecutorEntry, 'tasks' | 'completedTasks'>): ExecutorEntry {
+  addExecutor(
+    framework: FrameworkEntry,
+    executor: Omit<ExecutorEntry, 'tasks' | 'completedTasks'>,
+  ): ExecutorEntry {
     const entry: ExecutorEntry = { ...executor, tasks: new Map(), completedTasks: [] };
     framework.executors.set(entry.id, entry);
     return entry;
@@ -152,7 +165,8 @@ export class TaskRegistry {
 
   /** Completes every task of a framework (whose remaining updates will never be acknowledged). */
   removeFramework(frameworkId: FrameworkId): void {
-    for (const task of [...(this.active.get(frameworkId)?.tasks.values() ?? [])]) this.complete(frameworkId, task.taskId);
+    for (const task of [...(this.active.get(frameworkId)?.tasks.values() ?? [])])
+      this.complete(frameworkId, task.taskId);
   }
 
   /** Resources held by live tasks and by executors that still have live tasks. */

@@ -9,7 +9,8 @@ import type { TaskReason, TaskState, TaskStatus } from '../core/v1/tasks.js';
 import type { Termination } from './containerizer/containerizer.js';
 
 /** A fresh status uuid: the 16 bytes of a random (v4) UUID, base64-encoded as Mesos JSON carries bytes. */
-export const newStatusUuid = (): string => Buffer.from(randomUUID().replaceAll('-', ''), 'hex').toString('base64');
+export const newStatusUuid = (): string =>
+  Buffer.from(randomUUID().replaceAll('-', ''), 'hex').toString('base64');
 
 export interface StatusFields {
   readonly taskId: TaskId;
@@ -33,7 +34,9 @@ export function newTaskStatus(fields: StatusFields, nowMs: number): TaskStatus {
     ...(fields.executorId !== undefined && { executor_id: { value: fields.executorId } }),
     ...(fields.message !== undefined && { message: fields.message }),
     ...(fields.reason !== undefined && { reason: fields.reason }),
-    ...(fields.containerId !== undefined && { container_status: { container_id: { value: fields.containerId } } }),
+    ...(fields.containerId !== undefined && {
+      container_status: { container_id: { value: fields.containerId } },
+    }),
     timestamp: nowMs / 1000,
     uuid: newStatusUuid(),
   };
@@ -64,7 +67,9 @@ export function finalState(termination: Termination | undefined, killRequested: 
     case 'lost':
       return { state: 'TASK_FAILED', message, reason: 'REASON_EXECUTOR_TERMINATED' };
     default:
-      return termination.exitCode === 0 ? { state: 'TASK_FINISHED', message } : { state: 'TASK_FAILED', message };
+      return termination.exitCode === 0
+        ? { state: 'TASK_FINISHED', message }
+        : { state: 'TASK_FAILED', message };
   }
 }
 

@@ -67,7 +67,12 @@ export class TaskSupervisor {
   }
 
   /** RUN_TASK_GROUP: the group's tasks run together under the default executor `executor`. */
-  runTaskGroup(agentId: AgentId, frameworkInfo: FrameworkInfo, executor: ExecutorInfo, tasks: readonly TaskInfo[]): void {
+  runTaskGroup(
+    agentId: AgentId,
+    frameworkInfo: FrameworkInfo,
+    executor: ExecutorInfo,
+    tasks: readonly TaskInfo[],
+  ): void {
     const framework = this.admit(frameworkInfo);
     if (framework !== undefined) this.launch(agentId, framework, tasks, executor);
   }
@@ -187,7 +192,12 @@ export class TaskSupervisor {
     const executorContainerId = known?.containerId ?? (randomUUID() as ContainerId);
     const directory =
       known?.directory ??
-      executorSandboxDir(this.deps.workDir, { agentId, frameworkId: framework.id, executorId, containerId: executorContainerId });
+      executorSandboxDir(this.deps.workDir, {
+        agentId,
+        frameworkId: framework.id,
+        executorId,
+        containerId: executorContainerId,
+      });
     const sandboxDir = executorInfo === undefined ? directory : groupTaskSandboxDir(directory, taskId);
     const executor =
       known ??
@@ -229,7 +239,12 @@ export class TaskSupervisor {
     try {
       await mkdir(task.sandboxDir, { recursive: true });
       if (task.killGraceMs !== undefined) {
-        this.finish(task, { state: 'TASK_KILLED', source: 'SOURCE_AGENT', reason: 'REASON_TASK_KILLED_DURING_LAUNCH', message: 'Task killed before it was launched' });
+        this.finish(task, {
+          state: 'TASK_KILLED',
+          source: 'SOURCE_AGENT',
+          reason: 'REASON_TASK_KILLED_DURING_LAUNCH',
+          message: 'Task killed before it was launched',
+        });
         return;
       }
       containerizer = this.pickContainerizer(spec);
@@ -249,13 +264,17 @@ export class TaskSupervisor {
       });
       return;
     }
-    if (task.killGraceMs === undefined) this.report(task, { state: 'TASK_RUNNING', source: 'SOURCE_EXECUTOR' });
+    if (task.killGraceMs === undefined)
+      this.report(task, { state: 'TASK_RUNNING', source: 'SOURCE_EXECUTOR' });
     else void this.stopContainer(task);
     const termination = await containerizer.wait(task.containerId).catch((err: unknown) => {
       this.log.error('waiting for a container failed', { taskId: task.taskId, err: (err as Error).message });
       return undefined;
     });
-    this.finish(task, { ...finalState(termination, task.killGraceMs !== undefined), source: 'SOURCE_EXECUTOR' });
+    this.finish(task, {
+      ...finalState(termination, task.killGraceMs !== undefined),
+      source: 'SOURCE_EXECUTOR',
+    });
   }
 
   private containerSpec(task: TaskEntry, agentId: AgentId): ContainerSpec {
@@ -283,7 +302,10 @@ export class TaskSupervisor {
     const containerizer = this.deps.containerizers.find((c) => c.supports(spec));
     if (containerizer !== undefined) return containerizer;
     const tried = this.deps.containerizers.map((c) => c.name).join(', ');
-    throw new MesoError('CONTAINER_LAUNCH_FAILED', `No containerizer supports this task (tried: ${tried || 'none'})`);
+    throw new MesoError(
+      'CONTAINER_LAUNCH_FAILED',
+      `No containerizer supports this task (tried: ${tried || 'none'})`,
+    );
   }
 
   /** Marks the kill and, if the container already started, stops it; `run` handles the other cases. */
@@ -301,7 +323,9 @@ export class TaskSupervisor {
     }
     await task.containerizer
       ?.kill(task.containerId, task.killGraceMs ?? DEFAULT_KILL_GRACE_PERIOD_MS)
-      .catch((err: unknown) => this.log.error('killing a container failed', { taskId: task.taskId, err: (err as Error).message }));
+      .catch((err: unknown) =>
+        this.log.error('killing a container failed', { taskId: task.taskId, err: (err as Error).message }),
+      );
   }
 
   /** Reports a terminal update, then applies what follows from it (group kills, framework removal). */
@@ -316,7 +340,13 @@ export class TaskSupervisor {
 
   private report(task: TaskEntry, fields: ReportFields): void {
     const status = newTaskStatus(
-      { ...fields, taskId: task.taskId, agentId: task.agentId, executorId: task.executorId, containerId: task.containerId },
+      {
+        ...fields,
+        taskId: task.taskId,
+        agentId: task.agentId,
+        executorId: task.executorId,
+        containerId: task.containerId,
+      },
       this.deps.clock.nowMs(),
     );
     task.state = fields.state;
@@ -332,17 +362,28 @@ export class TaskSupervisor {
   }
 
   /** An update for a task the agent does not track (unknown to KILL_TASK, or refused before it existed). */
-  private reportUnknown(agentId: AgentId, frameworkId: FrameworkId, taskId: TaskId, fields: Omit<ReportFields, 'source'>): void {
-    this.log.warn('task refused or unknown', { frameworkId, taskId, state: fields.state, message: fields.message });
-    const status = newTaskStatus({ ...fields, source: 'SOURCE_AGENT', taskId, agentId }, this.deps.clock.nowMs());
+  private reportUnknown(
+    agentId: AgentId,
+    frameworkId: FrameworkId,
+    taskId: TaskId,
+    fields: Omit<ReportFields, 'source'>,
+  ): void {
+    this.log.warn('task refused or unknown', {
+      frameworkId,
+      taskId,
+      state: fields.state,
+      message: fields.message,
+    });
+    const status = newTaskStatus(
+      { ...fields, source: 'SOURCE_AGENT', taskId, agentId },
+      this.deps.clock.nowMs(),
+    );
     this.deps.updates.update(frameworkId, status);
   }
 
   private siblings(task: TaskEntry): TaskEntry[] {
     const framework = this.deps.registry.framework(task.frameworkId);
-    return task.group
-      .filter((id) => id !== task.taskId)
-      .flatMap((id) => framework?.tasks.get(id) ?? []);
+    return task.group.filter((id) => id !== task.taskId).flatMap((id) => framework?.tasks.get(id) ?? []);
   }
 
   private removeIfDone(framework: FrameworkEntry): void {

@@ -46,7 +46,7 @@ describe('AgentOfferFilters', () => {
     assert.equal(filters.size, 1);
   });
 
-  it('clears one slot without touching others, even when they share a record', () => {
+  it('clears one slot without touching others, even when they share a refused set', () => {
     const filters = new AgentOfferFilters();
     const declined = r('cpus:8');
     for (let slot = 0; slot < 100; slot++) filters.install(slot, declined, 5000);

@@ -4,22 +4,21 @@
  * framework, in that role, on that agent, until that time.
  *
  * Layout: in the worst case every (framework, role) filters every agent; Mesos's DeclineOffers
- * benchmark ends with 20,000 agents × 2,000 frameworks = 40 M filters, where an object and a map
- * entry per filter would take gigabytes. So each agent keeps a dense table of small integers indexed
- * by subscription slot (one per (framework, role), handed out by the allocator) that point into a
- * list of shared records `{refused, untilMs}`. A refusal identical to the newest record (same
- * resources, same expiry, as when many frameworks decline the same agent in one batch) reuses it,
- * so that case costs 2 bytes per filter.
+ * benchmark ends with 20,000 agents × 2,000 frameworks = 40 M filters, where an object per filter
+ * would take gigabytes and keep the garbage collector busy. So each agent keeps two dense arrays
+ * indexed by subscription slot (a small integer per (framework, role), handed out by the
+ * allocator): the expiry time, and an index into a list of refused resource sets. A refusal of the
+ * same resources as the newest set (the usual case: frameworks decline an agent's unchanged free
+ * pool one after another) shares that set, so a filter costs 10 bytes.
  *
  * One (framework, role, agent) holds at most one filter: a new refusal replaces the previous one,
  * unless the previous one already refuses at least as much for at least as long.
  */
 import type { Resources } from '../core/resources.js';
 
-interface FilterRecord {
+interface RefusedSet {
   readonly refused: Resources;
-  readonly untilMs: number;
-  /** Table cells pointing at this record; at zero the record's index is recycled. */
+  /** Slots pointing at this set; at zero its index is recycled. */
   references: number;
   /**
    * The last candidates found inside / not inside `refused`. Resources are immutable and an agent
@@ -30,16 +29,17 @@ interface FilterRecord {
   uncoveredCandidate: Resources | undefined;
 }
 
-/** Table value meaning "no filter"; record indices start at 1. */
-const NO_RECORD = 0;
+/** Index meaning "no filter"; set indices start at 1. */
+const NO_SET = 0;
 const UINT16_MAX = 0xffff;
 const INITIAL_SLOTS = 16;
 
 export class AgentOfferFilters {
-  private cells: Uint16Array | Uint32Array = new Uint16Array(0);
-  private readonly records: (FilterRecord | undefined)[] = [undefined];
+  private setIndices: Uint16Array | Uint32Array = new Uint16Array(0);
+  private expiresAtMs = new Float64Array(0);
+  private readonly sets: (RefusedSet | undefined)[] = [undefined];
   private readonly recycledIndices: number[] = [];
-  private newestIndex = NO_RECORD;
+  private newestIndex = NO_SET;
   private filterCount = 0;
 
   /** Number of (framework, role) slots that hold a filter, expired ones included until pruned. */
@@ -49,13 +49,13 @@ export class AgentOfferFilters {
 
   /** Installs or replaces the filter of `slot`, keeping an existing one that refuses more for longer. */
   install(slot: number, refused: Resources, untilMs: number): void {
-    const current = this.records[this.cellAt(slot)];
-    if (current !== undefined && current.untilMs >= untilMs && current.refused.contains(refused)) return;
-    this.setCell(slot, this.recordIndexFor(refused, untilMs));
+    const current = this.sets[this.setIndexAt(slot)];
+    if (current !== undefined && this.expiresAtMs[slot]! >= untilMs && current.refused.contains(refused)) return;
+    this.setSlot(slot, this.setIndexFor(refused), untilMs);
   }
 
   clear(slot: number): void {
-    this.setCell(slot, NO_RECORD);
+    this.setSlot(slot, NO_SET, 0);
   }
 
   /**
@@ -64,78 +64,72 @@ export class AgentOfferFilters {
    * until the agent is next considered for that slot.
    */
   refusedUntilMs(slot: number, candidate: Resources, nowMs: number): number | undefined {
-    const index = this.cellAt(slot);
-    if (index === NO_RECORD) return undefined;
-    const record = this.records[index]!;
-    if (record.untilMs <= nowMs) {
-      this.setCell(slot, NO_RECORD);
+    const index = this.setIndexAt(slot);
+    if (index === NO_SET) return undefined;
+    const untilMs = this.expiresAtMs[slot]!;
+    if (untilMs <= nowMs) {
+      this.clear(slot);
       return undefined;
     }
-    if (record.coveredCandidate === candidate) return record.untilMs;
-    if (record.uncoveredCandidate === candidate) return undefined;
-    if (candidate === record.refused || record.refused.contains(candidate)) {
-      record.coveredCandidate = candidate;
-      return record.untilMs;
+    const set = this.sets[index]!;
+    if (set.coveredCandidate === candidate) return untilMs;
+    if (set.uncoveredCandidate === candidate) return undefined;
+    if (candidate === set.refused || set.refused.contains(candidate)) {
+      set.coveredCandidate = candidate;
+      return untilMs;
     }
-    record.uncoveredCandidate = candidate;
+    set.uncoveredCandidate = candidate;
     return undefined;
   }
 
-  private cellAt(slot: number): number {
-    return slot < this.cells.length ? this.cells[slot]! : NO_RECORD;
+  private setIndexAt(slot: number): number {
+    return slot < this.setIndices.length ? this.setIndices[slot]! : NO_SET;
   }
 
-  private setCell(slot: number, index: number): void {
-    const previous = this.cellAt(slot);
-    if (previous === index) return;
-    if (index !== NO_RECORD) {
+  private setSlot(slot: number, index: number, untilMs: number): void {
+    const previous = this.setIndexAt(slot);
+    if (index !== NO_SET) {
       this.ensureSlot(slot);
-      this.records[index]!.references++;
-      this.filterCount++;
+      this.sets[index]!.references++;
+      this.expiresAtMs[slot] = untilMs;
     }
-    if (slot < this.cells.length) this.cells[slot] = index;
-    if (previous !== NO_RECORD) {
-      this.release(previous);
-      this.filterCount--;
-    }
+    if (previous === NO_SET && index !== NO_SET) this.filterCount++;
+    if (previous !== NO_SET && index === NO_SET) this.filterCount--;
+    if (slot < this.setIndices.length) this.setIndices[slot] = index;
+    if (previous !== NO_SET) this.release(previous);
   }
 
-  private recordIndexFor(refused: Resources, untilMs: number): number {
-    const newest = this.records[this.newestIndex];
-    if (
-      newest !== undefined &&
-      newest.untilMs === untilMs &&
-      (newest.refused === refused || newest.refused.equals(refused))
-    ) {
+  private setIndexFor(refused: Resources): number {
+    const newest = this.sets[this.newestIndex];
+    if (newest !== undefined && (newest.refused === refused || newest.refused.equals(refused))) {
       return this.newestIndex;
     }
-    const index = this.recycledIndices.pop() ?? this.records.length;
-    if (index > UINT16_MAX && this.cells instanceof Uint16Array) this.cells = Uint32Array.from(this.cells);
-    this.records[index] = {
-      refused,
-      untilMs,
-      references: 0,
-      coveredCandidate: undefined,
-      uncoveredCandidate: undefined,
-    };
+    const index = this.recycledIndices.pop() ?? this.sets.length;
+    if (index > UINT16_MAX && this.setIndices instanceof Uint16Array) {
+      this.setIndices = Uint32Array.from(this.setIndices);
+    }
+    this.sets[index] = { refused, references: 0, coveredCandidate: undefined, uncoveredCandidate: undefined };
     this.newestIndex = index;
     return index;
   }
 
   private release(index: number): void {
-    const record = this.records[index]!;
-    record.references--;
-    if (record.references > 0) return;
-    this.records[index] = undefined;
+    const set = this.sets[index]!;
+    set.references--;
+    if (set.references > 0) return;
+    this.sets[index] = undefined;
     this.recycledIndices.push(index);
   }
 
-  /** Grows the table by doubling, so a framework joining costs amortised O(1) per agent. */
+  /** Grows both arrays by doubling, so a framework joining costs amortised O(1) per agent. */
   private ensureSlot(slot: number): void {
-    if (slot < this.cells.length) return;
-    const length = Math.max(slot + 1, this.cells.length * 2, INITIAL_SLOTS);
-    const grown = this.cells instanceof Uint16Array ? new Uint16Array(length) : new Uint32Array(length);
-    grown.set(this.cells);
-    this.cells = grown;
+    if (slot < this.setIndices.length) return;
+    const length = Math.max(slot + 1, this.setIndices.length * 2, INITIAL_SLOTS);
+    const indices = this.setIndices instanceof Uint16Array ? new Uint16Array(length) : new Uint32Array(length);
+    indices.set(this.setIndices);
+    this.setIndices = indices;
+    const expiries = new Float64Array(length);
+    expiries.set(this.expiresAtMs);
+    this.expiresAtMs = expiries;
   }
 }

@@ -24,6 +24,16 @@ describe('StandaloneContender', () => {
     assert.equal(candidacy.state(), 'withdrawn');
     assert.deepEqual(events, ['resolved', 'elected']);
   });
+
+  it('never reports elected when withdrawn at once', async () => {
+    const observer = {
+      elected: () => assert.fail('elected after withdraw'),
+      lost: () => assert.fail('lost'),
+    };
+    const candidacy = await new StandaloneContender().contend(m1, observer);
+    await candidacy.withdraw();
+    await new Promise((resolve) => setImmediate(resolve));
+  });
 });
 
 describe('StandaloneDetector', () => {

@@ -9,18 +9,19 @@ import { LeaderTracker, type MasterDetector } from './detector.js';
 /** The only master: every candidacy leads at once and keeps leading until withdrawn. */
 export class StandaloneContender implements MasterContender {
   contend(_info: MasterInfo, observer: LeadershipObserver): Promise<Candidacy> {
-    const candidacy = new StandaloneCandidacy();
-    // `elected` must come after the caller has the candidacy in hand, however many `await`s
-    // separate it from this call, so it waits for the microtask queue to drain.
-    setImmediate(() => {
-      if (candidacy.state() === 'leader') observer.elected();
-    });
-    return Promise.resolve(candidacy);
+    return Promise.resolve(new StandaloneCandidacy(observer));
   }
 }
 
 class StandaloneCandidacy implements Candidacy {
   private current: CandidacyState = 'leader';
+  private readonly announcement: NodeJS.Immediate;
+
+  constructor(observer: LeadershipObserver) {
+    // `elected` must come after the caller has the candidacy in hand, however many `await`s
+    // separate it from `contend`, so it waits until the microtask queue has drained.
+    this.announcement = setImmediate(() => observer.elected());
+  }
 
   state(): CandidacyState {
     return this.current;
@@ -31,6 +32,7 @@ class StandaloneCandidacy implements Candidacy {
   }
 
   withdraw(): Promise<void> {
+    clearImmediate(this.announcement);
     this.current = 'withdrawn';
     return Promise.resolve();
   }

@@ -69,7 +69,7 @@ export interface ZooKeeperEnsemble extends AsyncDisposable {
 /** A standalone server on a free loopback port. */
 export async function startZooKeeper(): Promise<ZooKeeperServer> {
   const [clientPort] = await freePorts(1);
-  const server = new ZkProcess(mkdtempSync(join(tmpdir(), 'meso-zk-')), clientPort ?? 0, []);
+  const server = new ZkProcess(makeTempDir('meso-zk-'), clientPort ?? 0, []);
   try {
     await startAll([server]);
   } catch (err) {
@@ -82,7 +82,7 @@ export async function startZooKeeper(): Promise<ZooKeeperServer> {
 /** Three servers forming one ensemble; resolves when all serve (one leader, two followers). */
 export async function startZooKeeperEnsemble(size = 3): Promise<ZooKeeperEnsemble> {
   const ports = await freePorts(size * 3);
-  const root = mkdtempSync(join(tmpdir(), 'meso-zk-ensemble-'));
+  const root = makeTempDir('meso-zk-ensemble-');
   const peers = Array.from({ length: size }, (_, i) => {
     const [client, peer, election] = ports.slice(i * 3, i * 3 + 3) as [number, number, number];
     return { id: i + 1, client, line: `server.${i + 1}=127.0.0.1:${peer}:${election}` };
@@ -98,7 +98,7 @@ export async function startZooKeeperEnsemble(size = 3): Promise<ZooKeeperEnsembl
   );
   const destroy = async (): Promise<void> => {
     await Promise.all(servers.map((s) => s.destroy()));
-    rmSync(root, { recursive: true, force: true });
+    removeTempDir(root);
   };
   try {
     await startAll(servers);
@@ -182,10 +182,31 @@ export function fourLetterWord(port: number, command: string, timeoutMs = 1000):
 }
 
 const running = new Set<ChildProcess>();
-// A test that crashes must not leave JVMs behind.
-process.once('exit', () => {
+const tempDirs = new Set<string>();
+
+function makeTempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  tempDirs.add(dir);
+  return dir;
+}
+
+function removeTempDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+  tempDirs.delete(dir);
+}
+
+/** A test that crashes, or is killed by the runner's timeout, must not leave JVMs or files behind. */
+function cleanUpEverything(): void {
   for (const child of running) child.kill('SIGKILL');
-});
+  for (const dir of tempDirs) removeTempDir(dir);
+}
+process.once('exit', cleanUpEverything);
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    cleanUpEverything();
+    process.kill(process.pid, signal); // the listener is gone now: default handling ends the process
+  });
+}
 
 class ZkProcess implements ZooKeeperServer {
   readonly connectString: string;
@@ -278,7 +299,7 @@ class ZkProcess implements ZooKeeperServer {
 
   async destroy(): Promise<void> {
     await this.kill();
-    rmSync(this.dir, { recursive: true, force: true });
+    removeTempDir(this.dir);
   }
 
   [Symbol.asyncDispose](): Promise<void> {

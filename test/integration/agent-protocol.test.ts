@@ -17,7 +17,12 @@ import type { FrameworkInfo } from '../../services/core/v1/cluster.js';
 import type { TaskInfo, TaskState, TaskStatus } from '../../services/core/v1/tasks.js';
 import { silentLogger } from '../../services/log/logger.js';
 import { encodeRecord } from '../../services/transport/recordio.js';
-import { type AgentHandle, ProcessContainerizer, resolveAgentConfig, startAgent } from '../../services/agent/index.js';
+import {
+  type AgentHandle,
+  ProcessContainerizer,
+  resolveAgentConfig,
+  startAgent,
+} from '../../services/agent/index.js';
 
 /** Speaks the master side of the protocol and records every call. */
 class StandInMaster {
@@ -51,7 +56,10 @@ class StandInMaster {
       this.stream?.end();
       this.stream = res;
       res.writeHead(200, { 'Content-Type': 'application/json' });
-      this.send({ type: 'REGISTERED', registered: { agent_id: { value: agentId }, ping_interval_seconds: 0.2, master_id: 'm1' } });
+      this.send({
+        type: 'REGISTERED',
+        registered: { agent_id: { value: agentId }, ping_interval_seconds: 0.2, master_id: 'm1' },
+      });
     } else if (call.type === 'PING') {
       res.writeHead(this.known.has(call.agent_id?.value ?? '') ? 200 : 404).end();
     } else {
@@ -83,7 +91,11 @@ class StandInMaster {
     const status = await eventually(() => this.updates(taskId).find((s) => s.state === state));
     this.send({
       type: 'ACKNOWLEDGE',
-      acknowledge: { framework_id: framework.id ?? { value: '' }, task_id: { value: taskId }, uuid: status.uuid ?? '' },
+      acknowledge: {
+        framework_id: framework.id ?? { value: '' },
+        task_id: { value: taskId },
+        uuid: status.uuid ?? '',
+      },
     });
     return status;
   }
@@ -96,7 +108,10 @@ class StandInMaster {
 }
 
 /** Polls until `probe` returns a value (not undefined/false). */
-async function eventually<T>(probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 8000): Promise<T> {
+async function eventually<T>(
+  probe: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 8000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -162,7 +177,11 @@ describe('agent against a stand-in master', () => {
       },
       { cpuCount: 1, memTotalBytes: 0, diskTotalBytes: 0, hostname: 'unused', primaryIpv4: undefined },
     );
-    agent = await startAgent(config, { clock: systemClock, log: silentLogger, containerizers: [containerizer] });
+    agent = await startAgent(config, {
+      clock: systemClock,
+      log: silentLogger,
+      containerizers: [containerizer],
+    });
     await eventually(() => agent.state() === 'registered');
   };
 
@@ -210,13 +229,16 @@ describe('agent against a stand-in master', () => {
     assert.deepEqual(states, ['TASK_STARTING', 'TASK_RUNNING', 'TASK_FINISHED']);
 
     // Acknowledged terminal task: listed as completed, output readable through /files.
+    // With its only task completed, the framework itself is completed on this agent.
     const state = await eventually(async () => {
       const body = (await (await fetch(`${agent.url}/state`)).json()) as StateJson;
-      return body.frameworks[0]?.executors.length === 0 && body;
+      return body.frameworks.length === 0 && body;
     });
-    const completed = state.frameworks[0]?.completed_executors[0];
+    const completed = state.completed_frameworks[0]?.completed_executors[0];
     assert.equal(completed?.completed_tasks[0]?.state, 'TASK_FINISHED');
-    const stdout = (await (await fetch(`${agent.url}/files/read?path=${completed?.directory}/stdout&offset=0`)).json()) as {
+    const stdout = (await (
+      await fetch(`${agent.url}/files/read?path=${completed?.directory}/stdout&offset=0`)
+    ).json()) as {
       data: string;
     };
     assert.equal(stdout.data, 'hello t1 31000 31000,31001\n');
@@ -244,10 +266,16 @@ describe('agent against a stand-in master', () => {
     );
     await eventually(() => agent.state() === 'registered');
 
-    master.send({ type: 'KILL_TASK', kill_task: { framework_id: { value: 'fw-1' }, task_id: { value: 't2' } } });
+    master.send({
+      type: 'KILL_TASK',
+      kill_task: { framework_id: { value: 'fw-1' }, task_id: { value: 't2' } },
+    });
     const killed = await master.acknowledgeNext('t2', 'TASK_KILLED');
     assert.match(killed.message ?? '', /signal SIGTERM/);
-    assert.ok(!master.updates('t2').some((s) => s.state === 'TASK_KILLING'), 'framework lacks TASK_KILLING_STATE');
+    assert.ok(
+      !master.updates('t2').some((s) => s.state === 'TASK_KILLING'),
+      'framework lacks TASK_KILLING_STATE',
+    );
   });
 
   it('sends TASK_KILLING to capable frameworks, TASK_LOST for unknown tasks, and re-registers on a 404 ping', async () => {
@@ -256,11 +284,17 @@ describe('agent against a stand-in master', () => {
     master.send(runTask(task('t3', 'sleep 30'), capable));
     await master.acknowledgeNext('t3', 'TASK_STARTING');
     await master.acknowledgeNext('t3', 'TASK_RUNNING');
-    master.send({ type: 'KILL_TASK', kill_task: { framework_id: { value: 'fw-1' }, task_id: { value: 't3' } } });
+    master.send({
+      type: 'KILL_TASK',
+      kill_task: { framework_id: { value: 'fw-1' }, task_id: { value: 't3' } },
+    });
     await master.acknowledgeNext('t3', 'TASK_KILLING');
     await master.acknowledgeNext('t3', 'TASK_KILLED');
 
-    master.send({ type: 'KILL_TASK', kill_task: { framework_id: { value: 'fw-1' }, task_id: { value: 'ghost' } } });
+    master.send({
+      type: 'KILL_TASK',
+      kill_task: { framework_id: { value: 'fw-1' }, task_id: { value: 'ghost' } },
+    });
     const lost = await master.acknowledgeNext('ghost', 'TASK_LOST');
     assert.equal(lost.source, 'SOURCE_AGENT');
 
@@ -279,10 +313,14 @@ describe('agent against a stand-in master', () => {
         task_group: { tasks: [task('g1', 'sleep 1; exit 4'), task('g2', 'sleep 30')] },
       },
     });
+    for (const id of ['g1', 'g2']) {
+      await master.acknowledgeNext(id, 'TASK_STARTING');
+      await master.acknowledgeNext(id, 'TASK_RUNNING');
+    }
     const failed = await master.acknowledgeNext('g1', 'TASK_FAILED');
     assert.equal(failed.message, 'Command exited with status 4');
     assert.equal(failed.executor_id?.value, 'e1');
-    const killed = await eventually(() => master.updates('g2').find((s) => s.state === 'TASK_KILLED'));
+    const killed = await master.acknowledgeNext('g2', 'TASK_KILLED');
     assert.equal(killed.executor_id?.value, 'e1');
   });
 
@@ -309,21 +347,26 @@ describe('agent against a stand-in master', () => {
       executor_id: string;
       statistics: { cpus_limit: number; mem_limit_bytes: number };
     }[];
-    assert.deepEqual(stats.map((s) => [s.executor_id, s.statistics.cpus_limit, s.statistics.mem_limit_bytes]), [
-      ['t4', 0.5, 64 * 1024 * 1024],
-    ]);
+    assert.deepEqual(
+      stats.map((s) => [s.executor_id, s.statistics.cpus_limit, s.statistics.mem_limit_bytes]),
+      [['t4', 0.5, 64 * 1024 * 1024]],
+    );
 
     const read = (query: string) => fetch(`${agent.url}/files/read?${query}`);
     const stdout = `path=${executor?.directory}/stdout`;
-    await eventually(async () => ((await (await read(`${stdout}&offset=0`)).json()) as { data: string }).data === 'out\n');
+    await eventually(
+      async () => ((await (await read(`${stdout}&offset=0`)).json()) as { data: string }).data === 'out\n',
+    );
     assert.deepEqual(await (await read(stdout)).json(), { data: '', offset: 4 });
     assert.deepEqual(await (await read(`${stdout}&offset=1&length=2`)).json(), { data: 'ut', offset: 1 });
     assert.equal((await read('path=/etc/passwd')).status, 403);
-    assert.equal((await read(`path=${executor?.directory}/../../../../../../../../etc/passwd`)).status, 403);
+    assert.equal((await read(`path=${executor?.directory}${'/..'.repeat(12)}/etc/passwd`)).status, 403);
     assert.equal((await read(`path=${executor?.directory}/nope`)).status, 404);
     assert.equal((await read(`${stdout}&offset=-5`)).status, 400);
     assert.equal((await read('offset=0')).status, 400);
-    const listing = (await (await fetch(`${agent.url}/files/browse?path=${executor?.directory}`)).json()) as { path: string }[];
+    const listing = (await (await fetch(`${agent.url}/files/browse?path=${executor?.directory}`)).json()) as {
+      path: string;
+    }[];
     assert.deepEqual(
       listing.map((f) => path.basename(f.path)),
       ['stderr', 'stdout'],
@@ -333,6 +376,7 @@ describe('agent against a stand-in master', () => {
   it('stops and kills its tasks when the master sends SHUTDOWN', async () => {
     await startAll();
     master.send(runTask(task('t5', 'sleep 30')));
+    await master.acknowledgeNext('t5', 'TASK_STARTING');
     await master.acknowledgeNext('t5', 'TASK_RUNNING');
     master.send({ type: 'SHUTDOWN', shutdown: { message: 'agent is gone' } });
     await agent.stopped;
@@ -356,5 +400,10 @@ interface StateJson {
   master_hostname: string;
   attributes: Record<string, unknown>;
   resources: Record<string, number | string>;
-  frameworks: { executors: ExecutorJson[]; completed_executors: ExecutorJson[] }[];
+  frameworks: FrameworkJson[];
+  completed_frameworks: FrameworkJson[];
+}
+interface FrameworkJson {
+  executors: ExecutorJson[];
+  completed_executors: ExecutorJson[];
 }

@@ -27,6 +27,8 @@ import {
 
 const skip = await dockerSkipReason();
 const agentId = testAgentId();
+/** A hung engine call fails its test instead of stalling the run. */
+const LIMIT = { timeout: 30_000 };
 const MIB = 1024 * 1024;
 
 /** Prints the CFS quota and memory limit as the container sees them, on cgroup v1 or v2. */
@@ -42,7 +44,7 @@ describe('DockerContainerizer', { skip }, () => {
   const containerizer = testContainerizer();
   after(() => cleanUp(agentId));
 
-  it('runs a busybox task to its exit code and streams its output into the sandbox', async () => {
+  it('runs a busybox task to its exit code and streams its output into the sandbox', LIMIT, async () => {
     const spec = await taskSpec(agentId, {
       command: 'echo hello "$GREETING"; echo oops >&2; exit 3',
       env: { GREETING: 'meso' },
@@ -60,7 +62,7 @@ describe('DockerContainerizer', { skip }, () => {
     assert.deepEqual(await containerizer.wait(spec.containerId), termination);
   });
 
-  it('runs a command without a shell as the image CMD with its arguments', async () => {
+  it('runs a command without a shell as the image CMD with its arguments', LIMIT, async () => {
     const spec = await taskSpec(agentId, {
       command: { shell: false, value: '/bin/echo', arguments: ['one', 'two words'] },
     });
@@ -69,7 +71,7 @@ describe('DockerContainerizer', { skip }, () => {
     assert.equal(await readSandbox(spec, 'stdout'), 'one two words\n');
   });
 
-  it('applies cpu and memory limits, visible to docker inspect and inside the container', async () => {
+  it('applies cpu and memory limits, visible to docker inspect and inside the container', LIMIT, async () => {
     const spec = await taskSpec(agentId, {
       command: `${PRINT_CGROUP_LIMITS}\nsleep 30`,
       limits: { cpus: 0.25, memMiB: 48 },
@@ -99,7 +101,7 @@ describe('DockerContainerizer', { skip }, () => {
     assert.equal(await containerizer.usage(spec.containerId), undefined);
   });
 
-  it('reports a task that allocates past its memory limit with reason oom', async () => {
+  it('reports a task that allocates past its memory limit with reason oom', LIMIT, async () => {
     const spec = await taskSpec(agentId, {
       command: 'x=$(head -c 100000000 /dev/zero | tr "\\0" a); echo survived',
       limits: { memMiB: 32 },
@@ -111,24 +113,28 @@ describe('DockerContainerizer', { skip }, () => {
     assert.equal(await readSandbox(spec, 'stdout'), '');
   });
 
-  it('stops with SIGTERM first: a task that traps it exits cleanly within the grace period', async () => {
-    const spec = await taskSpec(agentId, {
-      command: "trap 'echo got-term; exit 0' TERM; echo ready; while true; do sleep 0.1; done",
-    });
-    await containerizer.launch(spec);
-    await eventually('ready', async () =>
-      (await readSandbox(spec, 'stdout')).includes('ready') ? true : undefined,
-    );
-    const startMs = Date.now();
-    await containerizer.kill(spec.containerId, 5_000);
-    assert.ok(Date.now() - startMs < 4_000, 'the trap ended it before the grace period ran out');
-    const termination = await containerizer.wait(spec.containerId);
-    assert.equal(termination?.reason, 'killed');
-    assert.equal(termination?.exitCode, 0);
-    assert.equal(await readSandbox(spec, 'stdout'), 'ready\ngot-term\n');
-  });
+  it(
+    'stops with SIGTERM first: a task that traps it exits cleanly within the grace period',
+    LIMIT,
+    async () => {
+      const spec = await taskSpec(agentId, {
+        command: "trap 'echo got-term; exit 0' TERM; echo ready; while true; do sleep 0.1; done",
+      });
+      await containerizer.launch(spec);
+      await eventually('ready', async () =>
+        (await readSandbox(spec, 'stdout')).includes('ready') ? true : undefined,
+      );
+      const startMs = Date.now();
+      await containerizer.kill(spec.containerId, 5_000);
+      assert.ok(Date.now() - startMs < 4_000, 'the trap ended it before the grace period ran out');
+      const termination = await containerizer.wait(spec.containerId);
+      assert.equal(termination?.reason, 'killed');
+      assert.equal(termination?.exitCode, 0);
+      assert.equal(await readSandbox(spec, 'stdout'), 'ready\ngot-term\n');
+    },
+  );
 
-  it('stops with SIGKILL once the grace period has passed', async () => {
+  it('stops with SIGKILL once the grace period has passed', LIMIT, async () => {
     const spec = await taskSpec(agentId, {
       command: "trap '' TERM; echo ready; while true; do sleep 0.1; done",
     });
@@ -144,7 +150,7 @@ describe('DockerContainerizer', { skip }, () => {
     assert.equal(termination?.signal, 'SIGKILL');
   });
 
-  it('publishes a mapped host port on a BRIDGE network', async () => {
+  it('publishes a mapped host port on a BRIDGE network', LIMIT, async () => {
     const hostPort = await freePort();
     const spec = await taskSpec(agentId, {
       command: 'mkdir -p /www && echo hello-from-busybox > /www/index.html && exec httpd -f -p 8080 -h /www',
@@ -161,7 +167,7 @@ describe('DockerContainerizer', { skip }, () => {
     await containerizer.launch(spec);
     try {
       const body = await eventually('httpd answering', async () => {
-        const response = await fetch(`http://127.0.0.1:${hostPort}/`);
+        const response = await fetch(`http://127.0.0.1:${hostPort}/`, { signal: AbortSignal.timeout(2_000) });
         return response.ok ? response.text() : undefined;
       });
       assert.equal(body, 'hello-from-busybox\n');
@@ -170,27 +176,33 @@ describe('DockerContainerizer', { skip }, () => {
     }
   });
 
-  it('maps the task host ports to the same container ports on BRIDGE without explicit mappings', async () => {
-    const hostPort = await freePort();
-    const spec = await taskSpec(agentId, {
-      command: 'mkdir -p /www && echo "port $PORT0" > /www/index.html && exec httpd -f -p "$PORT0" -h /www',
-      container: { type: 'DOCKER', docker: { image: BUSYBOX, network: 'BRIDGE' } },
-      ports: [hostPort],
-      env: { PORT0: String(hostPort) },
-    });
-    await containerizer.launch(spec);
-    try {
-      const body = await eventually('httpd answering', async () => {
-        const response = await fetch(`http://127.0.0.1:${hostPort}/`);
-        return response.ok ? response.text() : undefined;
+  it(
+    'maps the task host ports to the same container ports on BRIDGE without explicit mappings',
+    LIMIT,
+    async () => {
+      const hostPort = await freePort();
+      const spec = await taskSpec(agentId, {
+        command: 'mkdir -p /www && echo "port $PORT0" > /www/index.html && exec httpd -f -p "$PORT0" -h /www',
+        container: { type: 'DOCKER', docker: { image: BUSYBOX, network: 'BRIDGE' } },
+        ports: [hostPort],
+        env: { PORT0: String(hostPort) },
       });
-      assert.equal(body, `port ${hostPort}\n`);
-    } finally {
-      await containerizer.kill(spec.containerId, 0);
-    }
-  });
+      await containerizer.launch(spec);
+      try {
+        const body = await eventually('httpd answering', async () => {
+          const response = await fetch(`http://127.0.0.1:${hostPort}/`, {
+            signal: AbortSignal.timeout(2_000),
+          });
+          return response.ok ? response.text() : undefined;
+        });
+        assert.equal(body, `port ${hostPort}\n`);
+      } finally {
+        await containerizer.kill(spec.containerId, 0);
+      }
+    },
+  );
 
-  it('bind-mounts volumes under an allowed prefix and refuses others', async () => {
+  it('bind-mounts volumes under an allowed prefix and refuses others', LIMIT, async () => {
     const allowed = await mkdtemp(join(tmpdir(), 'meso-volume-'));
     await writeFile(join(allowed, 'greeting'), 'from the host\n');
     const withVolumes = testContainerizer({ volumeAllowList: [allowed] });
@@ -217,7 +229,7 @@ describe('DockerContainerizer', { skip }, () => {
     ['a missing image', 'meso/does-not-exist:1', /pull image meso\/does-not-exist:1: .+/],
     ['a bad image name', 'Bad Name!!', /invalid reference format/],
   ] as const) {
-    it(`rejects ${what} with CONTAINER_LAUNCH_FAILED and the engine's reason`, async () => {
+    it(`rejects ${what} with CONTAINER_LAUNCH_FAILED and the engine's reason`, LIMIT, async () => {
       const spec = await taskSpec(agentId, {
         command: 'true',
         container: { type: 'DOCKER', docker: { image } },
@@ -236,7 +248,7 @@ describe('DockerContainerizer', { skip }, () => {
     });
   }
 
-  it('runs plain commands only when a default image is configured', async () => {
+  it('runs plain commands only when a default image is configured', LIMIT, async () => {
     const plain = { ...(await taskSpec(agentId, { command: 'echo plain' })), container: undefined };
     assert.equal(containerizer.supports(plain), false);
     const withDefault = testContainerizer({ defaultImage: BUSYBOX });

@@ -8,7 +8,6 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { formatZkUrl, zkMasterContender } from '../../services/coordination/index.js';
 import {
   masterInfoFixture,
@@ -21,14 +20,22 @@ import {
 } from '../helpers/zookeeper.js';
 
 const SESSION_TIMEOUT_MS = 2000;
-const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+/**
+ * Modules the child imports, located relative to this file so the test runs from the sources
+ * (under tsx, which maps `.js` to `.ts`) as well as from the compiled `dist/`.
+ */
+const MODULES = {
+  coordination: new URL('../../services/coordination/index.js', import.meta.url).href,
+  clock: new URL('../../services/core/clock.js', import.meta.url).href,
+  logger: new URL('../../services/log/logger.js', import.meta.url).href,
+};
 
 /** Contends as master-1 and prints one JSON line per event, plus `isLeader()` every 50 ms. */
 const MASTER_SCRIPT = `
-const { parseZkUrl, zkMasterContender } = await import('./services/coordination/index.ts');
-const { systemClock } = await import('./services/core/clock.ts');
-const { silentLogger } = await import('./services/log/logger.ts');
 const config = JSON.parse(process.env.MESO_TEST_MASTER);
+const { parseZkUrl, zkMasterContender } = await import(config.modules.coordination);
+const { systemClock } = await import(config.modules.clock);
+const { silentLogger } = await import(config.modules.logger);
 const say = (line) => process.stdout.write(JSON.stringify({ at: Date.now(), ...line }) + '\\n');
 const contender = zkMasterContender({
   url: parseZkUrl(config.url),
@@ -53,14 +60,16 @@ interface Line {
 }
 
 function startMasterProcess(url: string): { readonly child: ChildProcess; readonly lines: Line[] } {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', MASTER_SCRIPT], {
-    cwd: REPO_ROOT,
+  // tsx is needed when running from the sources and harmless for compiled modules.
+  const tsx = import.meta.resolve('tsx');
+  const child = spawn(process.execPath, ['--import', tsx, '--input-type=module', '-e', MASTER_SCRIPT], {
     env: {
       ...process.env,
       MESO_TEST_MASTER: JSON.stringify({
         url,
         sessionTimeoutMs: SESSION_TIMEOUT_MS,
         info: masterInfoFixture(1),
+        modules: MODULES,
       }),
     },
     stdio: ['ignore', 'pipe', 'inherit'],

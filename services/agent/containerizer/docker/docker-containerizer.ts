@@ -21,12 +21,8 @@ import type {
   ResourceUsage,
   Termination,
 } from '../containerizer.js';
-import {
-  DockerEngineError,
-  type DockerApi,
-  type DockerContainerState,
-  type DockerContainerSummary,
-} from './docker-api.js';
+import { DockerEngineError, type DockerApi } from './docker-api.js';
+import type { DockerContainerState, DockerContainerSummary } from './docker-types.js';
 import { agentSelector, Labels } from './labels.js';
 import { buildRunSpec, imageFor, type RunPolicy } from './run-spec.js';
 import { SandboxLogs } from './sandbox-logs.js';

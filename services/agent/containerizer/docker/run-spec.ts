@@ -7,7 +7,7 @@ import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { MesoError } from '../../../core/errors.js';
 import type { ContainerInfo } from '../../../core/v1/tasks.js';
 import type { ContainerSpec } from '../containerizer.js';
-import type { DockerBind, DockerCpuLimits, DockerPortBinding, DockerRunSpec } from './docker-api.js';
+import type { DockerBind, DockerCpuLimits, DockerPortBinding, DockerRunSpec } from './docker-types.js';
 import { containerName, ownershipLabels } from './labels.js';
 
 /** What the operator allows containers to do; fixed when the containerizer is built. */

@@ -7,7 +7,8 @@ import { mkdir, open, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import type { Logger } from '../../../log/logger.js';
-import type { DockerApi, DockerLogStream } from './docker-api.js';
+import type { DockerApi } from './docker-api.js';
+import type { DockerLogStream } from './docker-types.js';
 
 interface LogFile {
   readonly stream: DockerLogStream;

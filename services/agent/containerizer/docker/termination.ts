@@ -3,7 +3,7 @@
  */
 import { constants } from 'node:os';
 import type { Termination } from '../containerizer.js';
-import type { DockerContainerState } from './docker-api.js';
+import type { DockerContainerState } from './docker-types.js';
 
 const SIGNAL_NAMES: ReadonlyMap<number, string> = new Map(
   Object.entries(constants.signals).map(([name, number]) => [number, name]),

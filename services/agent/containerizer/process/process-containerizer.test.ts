@@ -21,7 +21,10 @@ after(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-async function specFor(command: Partial<CommandInfo>, extra: Partial<ContainerSpec> = {}): Promise<ContainerSpec> {
+async function specFor(
+  command: Partial<CommandInfo>,
+  extra: Partial<ContainerSpec> = {},
+): Promise<ContainerSpec> {
   const sandboxDir = await mkdtemp(path.join(root, 'sandbox-'));
   return {
     containerId: randomUUID() as ContainerId,
@@ -60,11 +63,20 @@ describe('ProcessContainerizer', () => {
   });
 
   it('runs in the sandbox with CommandInfo environment below the agent-provided one', async () => {
-    await using containerizer = new ProcessContainerizer({ clock: systemClock, log: silentLogger, baseEnv: { BASE: 'b' } });
+    await using containerizer = new ProcessContainerizer({
+      clock: systemClock,
+      log: silentLogger,
+      baseEnv: { BASE: 'b' },
+    });
     const spec = await specFor(
       {
         value: 'echo "$BASE $A $B $(pwd)"',
-        environment: { variables: [{ name: 'A', value: 'from-command' }, { name: 'B', value: 'overridden' }] },
+        environment: {
+          variables: [
+            { name: 'A', value: 'from-command' },
+            { name: 'B', value: 'overridden' },
+          ],
+        },
       },
       { env: { B: 'from-agent' } },
     );
@@ -118,7 +130,11 @@ describe('ProcessContainerizer', () => {
     clock.advance(3000);
     await killed;
     const termination = await containerizer.wait(spec.containerId);
-    assert.deepEqual(termination, { signal: 'SIGKILL', reason: 'killed', message: 'Command terminated with signal SIGKILL' });
+    assert.deepEqual(termination, {
+      signal: 'SIGKILL',
+      reason: 'killed',
+      message: 'Command terminated with signal SIGKILL',
+    });
   });
 
   it('kills what the task left running in its process group when it exits', async () => {
@@ -145,18 +161,32 @@ describe('ProcessContainerizer', () => {
 
   it('refuses specs that name an image and reports known containers as lost on recovery', async () => {
     const containerizer = new ProcessContainerizer({ clock: systemClock, log: silentLogger });
-    const docker = await specFor({ value: 'true' }, { container: { type: 'DOCKER', docker: { image: 'nginx' } } });
+    const docker = await specFor(
+      { value: 'true' },
+      { container: { type: 'DOCKER', docker: { image: 'nginx' } } },
+    );
     assert.equal(containerizer.supports(docker), false);
-    assert.equal(containerizer.supports(await specFor({ value: 'true' }, { container: { type: 'MESOS' } })), true);
+    assert.equal(
+      containerizer.supports(await specFor({ value: 'true' }, { container: { type: 'MESOS' } })),
+      true,
+    );
     const summary = await containerizer.recover('agent-1' as AgentId, new Set(['c1' as ContainerId]));
-    assert.deepEqual(summary.recovered.map((r) => [r.containerId, r.termination?.reason]), [['c1', 'lost']]);
+    assert.deepEqual(
+      summary.recovered.map((r) => [r.containerId, r.termination?.reason]),
+      [['c1', 'lost']],
+    );
   });
 });
 
 describe('proc parsing', () => {
   it('counts stat fields from the last parenthesis', () => {
     const line = '4242 (my (odd) cmd) S 1 4242 4242 0 -1 4194560 100 0 0 0 250 75 0 0 20 0 1 0 123 1000 200';
-    assert.deepEqual(parseProcStat(line), { pid: 4242, processGroupId: 4242, userTicks: 250, systemTicks: 75 });
+    assert.deepEqual(parseProcStat(line), {
+      pid: 4242,
+      processGroupId: 4242,
+      userTicks: 250,
+      systemTicks: 75,
+    });
     assert.equal(parseProcStat('garbage'), undefined);
   });
 

@@ -80,8 +80,12 @@ export class ProcessContainerizer implements Containerizer, AsyncDisposable {
       reason: 'lost',
       message: 'Process containers do not survive an agent restart',
     };
-    if (known.size > 0) this.log.warn('process containers lost across agent restart', { agentId, count: known.size });
-    return { recovered: [...known].map((containerId) => ({ containerId, termination })), orphansDestroyed: [] };
+    if (known.size > 0)
+      this.log.warn('process containers lost across agent restart', { agentId, count: known.size });
+    return {
+      recovered: [...known].map((containerId) => ({ containerId, termination })),
+      orphansDestroyed: [],
+    };
   }
 
   async launch(spec: ContainerSpec, onProgress?: (message: string) => void): Promise<LaunchOutcome> {
@@ -90,7 +94,10 @@ export class ProcessContainerizer implements Containerizer, AsyncDisposable {
     const env = { ...this.baseEnv, ...commandEnvironment(spec.command), ...spec.env };
     if ((spec.command.uris?.length ?? 0) > 0) {
       // TODO(meso): a fetcher; until then tasks must not depend on URIs being downloaded.
-      this.log.warn('command uris were not fetched', { containerId: spec.containerId, count: spec.command.uris?.length });
+      this.log.warn('command uris were not fetched', {
+        containerId: spec.containerId,
+        count: spec.command.uris?.length,
+      });
     }
     const stdout = await openLog(spec, 'stdout');
     const stderr = await openLog(spec, 'stderr').catch(async (err: unknown) => {
@@ -108,9 +115,13 @@ export class ProcessContainerizer implements Containerizer, AsyncDisposable {
       });
       await spawned(child);
     } catch (err) {
-      throw new MesoError('CONTAINER_LAUNCH_FAILED', `Failed to launch '${file}': ${(err as Error).message}`, {
-        cause: err,
-      });
+      throw new MesoError(
+        'CONTAINER_LAUNCH_FAILED',
+        `Failed to launch '${file}': ${(err as Error).message}`,
+        {
+          cause: err,
+        },
+      );
     } finally {
       // The child has its own copies of the descriptors.
       await Promise.all([stdout.close(), stderr.close()]);
@@ -134,7 +145,10 @@ export class ProcessContainerizer implements Containerizer, AsyncDisposable {
     signalGroup(container.pid, 'SIGTERM');
     const cancel = this.deps.clock.after(gracePeriodMs, () => {
       container.cancelKillTimers.delete(cancel);
-      this.log.info('container did not stop within its grace period; killing', { containerId, gracePeriodMs });
+      this.log.info('container did not stop within its grace period; killing', {
+        containerId,
+        gracePeriodMs,
+      });
       signalGroup(container.pid, 'SIGKILL');
     });
     container.cancelKillTimers.add(cancel);
@@ -185,7 +199,9 @@ export class ProcessContainerizer implements Containerizer, AsyncDisposable {
       this.forgetOldTerminations();
     });
     // Signals go through `process.kill`, so this only guards against a crash on an unexpected error event.
-    child.on('error', (err) => this.log.warn('container process error', { containerId: spec.containerId, err: err.message }));
+    child.on('error', (err) =>
+      this.log.warn('container process error', { containerId: spec.containerId, err: err.message }),
+    );
     this.containers.set(spec.containerId, container);
   }
 
@@ -220,7 +236,10 @@ function commandEnvironment(command: CommandInfo): Record<string, string> {
   const env: Record<string, string> = {};
   for (const variable of command.environment?.variables ?? []) {
     if (variable.type === 'SECRET') {
-      throw new MesoError('CONTAINER_LAUNCH_FAILED', `Secret environment variable '${variable.name}' is not supported`);
+      throw new MesoError(
+        'CONTAINER_LAUNCH_FAILED',
+        `Secret environment variable '${variable.name}' is not supported`,
+      );
     }
     env[variable.name] = variable.value ?? '';
   }
@@ -231,9 +250,13 @@ async function openLog(spec: ContainerSpec, name: 'stdout' | 'stderr') {
   try {
     return await open(path.join(spec.sandboxDir, name), 'a');
   } catch (err) {
-    throw new MesoError('CONTAINER_LAUNCH_FAILED', `Failed to open ${name} in the sandbox: ${(err as Error).message}`, {
-      cause: err,
-    });
+    throw new MesoError(
+      'CONTAINER_LAUNCH_FAILED',
+      `Failed to open ${name} in the sandbox: ${(err as Error).message}`,
+      {
+        cause: err,
+      },
+    );
   }
 }
 
@@ -259,5 +282,9 @@ function signalGroup(processGroupId: number, signal: NodeJS.Signals): void {
 function terminationOf(code: number | null, signal: NodeJS.Signals | null, killed: boolean): Termination {
   const reason = killed ? { reason: 'killed' as const } : {};
   if (code !== null) return { exitCode: code, ...reason, message: `Command exited with status ${code}` };
-  return { signal: signal ?? 'unknown', ...reason, message: `Command terminated with signal ${signal ?? 'unknown'}` };
+  return {
+    signal: signal ?? 'unknown',
+    ...reason,
+    message: `Command terminated with signal ${signal ?? 'unknown'}`,
+  };
 }
