@@ -114,6 +114,7 @@ export class AgentRegistry {
       resources: total.toString(),
       tasks: call.tasks.length,
     });
+    this.master.events.emit({ type: 'AGENT_ADDED', agent });
     this.deps.requestAllocation([id]);
     return id;
   }
@@ -257,6 +258,7 @@ export class AgentRegistry {
     agent.state = 'unreachable';
     agent.unreachableTimeSec = this.master.nowSec();
     this.deps.allocator.removeAgent(agent.id);
+    this.master.events.emit({ type: 'AGENT_REMOVED', agent });
     for (const fw of this.master.frameworks.values()) {
       fw.connection?.sink.send({ type: 'FAILURE', failure: { agent_id: { value: agent.id } } });
     }

@@ -31,6 +31,7 @@ import {
 import type { Logger } from '../log/logger.js';
 import type { EventSink } from '../transport/event-stream.js';
 import { AgentRegistry } from './agent-registry.js';
+import { MasterEventBus } from './master-events.js';
 import { isRejection, planLaunches } from './launch-validation.js';
 import { MAX_REFUSE_MS, MAX_STATUSES_PER_TASK, type MasterConfig } from './master-config.js';
 import { validateFrameworkInfo } from './framework-validation.js';
@@ -64,6 +65,8 @@ export class Master {
   readonly completedFrameworks: FrameworkRecord[] = [];
   readonly offers = new Map<OfferId, OfferRecord>();
   readonly agents: AgentRegistry;
+  /** Task, agent, framework and offer events, for the operator API and metrics. */
+  readonly events = new MasterEventBus();
   readonly startTimeSec: number;
   private nextFrameworkNumber = 0;
   private nextOfferNumber = 0;
@@ -147,11 +150,13 @@ export class Master {
       this.deps.allocator.updateFramework(id, this.descriptor(fw));
       this.deps.allocator.activateFramework(id);
       this.log.info('framework re-subscribed', { frameworkId: id, name: info.name });
+      this.events.emit({ type: 'FRAMEWORK_UPDATED', framework: fw });
     } else {
       fw = this.newFrameworkRecord(id, withId, roles, suppressed);
       this.frameworks.set(id, fw);
       this.deps.allocator.addFramework(id, this.descriptor(fw), [], true);
       this.log.info('framework subscribed', { frameworkId: id, name: info.name, roles: roles.join(',') });
+      this.events.emit({ type: 'FRAMEWORK_ADDED', framework: fw });
     }
     fw.state = 'subscribed';
     delete fw.unregisteredTimeSec;
@@ -326,6 +331,7 @@ export class Master {
     this.deps.allocator.removeFramework(fw.id);
     this.frameworks.delete(fw.id);
     pushBounded(this.completedFrameworks, fw, this.deps.config.maxCompletedFrameworks);
+    this.events.emit({ type: 'FRAMEWORK_REMOVED', framework: fw });
   }
 
   /** A framework learned from a re-registering agent; it stays inactive until its scheduler subscribes. */
@@ -340,6 +346,7 @@ export class Master {
     this.frameworks.set(id, fw);
     this.deps.allocator.addFramework(id, this.descriptor(fw), [], false);
     this.log.info('framework recovered from agent', { frameworkId: id });
+    this.events.emit({ type: 'FRAMEWORK_ADDED', framework: fw });
     return fw;
   }
 
@@ -387,6 +394,7 @@ export class Master {
       });
     }
     this.offers.set(id, record);
+    this.events.emit({ type: 'OFFER_SENT', offer: record });
     fw.offers.add(id);
     const executorIds = [...fw.executors.entries()]
       .filter(([, e]) => e.agentId === agent.id)
@@ -414,6 +422,7 @@ export class Master {
 
   rescindOffer(offer: OfferRecord): void {
     this.takeOffer(offer);
+    this.events.emit({ type: 'OFFER_RESCINDED', offer });
     this.frameworks
       .get(offer.frameworkId)
       ?.connection?.sink.send({ type: 'RESCIND', rescind: { offer_id: { value: offer.id } } });
@@ -441,6 +450,7 @@ export class Master {
       const offer = this.offers.get(value as OfferId);
       if (offer === undefined || offer.frameworkId !== fw.id) continue;
       this.takeOffer(offer);
+      this.events.emit({ type: 'OFFER_DECLINED', offer });
       this.deps.allocator.recoverResources(fw.id, offer.agentId, offer.role, offer.resources, refuseUntilMs);
     }
   }
@@ -484,7 +494,10 @@ export class Master {
       return;
     }
     const first = offers[0]!;
-    for (const offer of offers) this.takeOffer(offer);
+    for (const offer of offers) {
+      this.takeOffer(offer);
+      this.events.emit({ type: 'OFFER_ACCEPTED', offer });
+    }
     const offered = offers.reduce((sum, o) => sum.plus(o.resources), Resources.EMPTY);
     const agent = this.agents.get(first.agentId);
     const plan = planLaunches(accept.operations, {
@@ -578,6 +591,7 @@ export class Master {
     this.agents.get(agentId)?.tasks.set(agentTaskKey(fw.id, task.taskId), task);
     if (executor !== undefined && executorId !== undefined)
       fw.executors.set(executorId, { agentId, info: executor });
+    this.events.emit({ type: 'TASK_ADDED', task });
     return task;
   }
 
@@ -592,6 +606,7 @@ export class Master {
     task.state = latestState ?? status.state;
     task.latestStatus = status;
     pushBounded(task.statuses, status, MAX_STATUSES_PER_TASK);
+    this.events.emit({ type: 'TASK_UPDATED', task, status });
     const fw = this.frameworks.get(task.frameworkId);
     if (isTerminalState(task.state)) this.retireTask(task);
     else if (task.state === 'TASK_UNREACHABLE' && fw !== undefined) {

@@ -12,7 +12,7 @@ import { mkdtempSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import type { ContainerLimits, ContainerSpec } from '../../services/agent/containerizer/containerizer.js';
 import { DockerodeApi, type DockerApi } from '../../services/agent/containerizer/docker/docker-api.js';
@@ -27,7 +27,10 @@ import type { CommandInfo, ContainerInfo } from '../../services/core/v1/tasks.js
 import { createLogger, type Logger, type LogLevel } from '../../services/log/logger.js';
 
 const run = promisify(execFile);
-const REPO_ROOT = join(import.meta.dirname, '..', '..');
+/** The source tree's root, whether this runs from `test/helpers` (tsx) or `dist/test/helpers`. */
+const REPO_ROOT = ((twoUp) => (basename(twoUp) === 'dist' ? dirname(twoUp) : twoUp))(
+  join(import.meta.dirname, '..', '..'),
+);
 
 export const BUSYBOX = 'meso/busybox:latest';
 const INSTALL_HINT = 'no Docker engine answers; run .ci/install-docker.sh';
@@ -149,8 +152,10 @@ export async function freePort(): Promise<number> {
  * Resolves once every container runs.
  */
 export async function spawnAgentProcess(specs: readonly ContainerSpec[]): Promise<ChildProcess> {
-  const code = `import('./test/helpers/docker.ts').then((m) => m.launchAndIdle(process.env.MESO_TEST_SPECS))`;
-  const child = spawn(process.execPath, ['--import', 'tsx', '-e', code], {
+  const self = JSON.stringify(import.meta.url);
+  const code = `import(${self}).then((m) => m.launchAndIdle(process.env.MESO_TEST_SPECS))`;
+  const loader = import.meta.url.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  const child = spawn(process.execPath, [...loader, '-e', code], {
     cwd: REPO_ROOT,
     env: { ...process.env, MESO_TEST_SPECS: JSON.stringify(specs) },
     stdio: ['ignore', 'pipe', 'inherit'],
