@@ -88,6 +88,18 @@ export class TestScheduler implements AsyncDisposable {
     return event.update.status;
   }
 
+  /**
+   * Waits until an update of `taskId` in `state` has arrived, wherever it is in the log. For tasks
+   * running side by side, whose updates interleave in any order; does not move the cursor.
+   */
+  async sawUpdate(taskId: string, state: TaskState, timeoutMs = DEFAULT_WAIT_MS): Promise<TaskStatus> {
+    return waitFor(
+      () => this.updatesOf(taskId).find((s) => s.state === state),
+      timeoutMs,
+      `UPDATE of task ${taskId} to ${state} (events so far: ${this.summary()})`,
+    );
+  }
+
   /** Every update of `taskId` received so far, in order. */
   updatesOf(taskId: string): TaskStatus[] {
     return this.events.flatMap((e) =>

@@ -73,8 +73,8 @@ describe('scheduler API: task lifecycle', () => {
         },
       ],
     );
-    await scheduler.nextUpdate('group-a', 'TASK_FINISHED');
-    await scheduler.nextUpdate('group-b', 'TASK_FINISHED');
+    await scheduler.sawUpdate('group-a', 'TASK_FINISHED');
+    await scheduler.sawUpdate('group-b', 'TASK_FINISHED');
     assert.ok(scheduler.updatesOf('group-a').every((s) => s.executor_id?.value === 'group-exec'));
   });
 
@@ -121,8 +121,8 @@ describe('scheduler API: task lifecycle', () => {
       commandTask(offer!, 'rec-run', 'sleep 60'),
       commandTask(offer!, 'rec-done', 'true'),
     ]);
-    await scheduler.nextUpdate('rec-run', 'TASK_RUNNING');
-    await scheduler.nextUpdate('rec-done', 'TASK_FINISHED');
+    await scheduler.sawUpdate('rec-run', 'TASK_RUNNING');
+    await scheduler.sawUpdate('rec-done', 'TASK_FINISHED');
 
     await scheduler.client.reconcile();
     const implicit = await scheduler.next(
