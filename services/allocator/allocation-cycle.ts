@@ -24,6 +24,12 @@ import {
   unreservedCapsMilli,
 } from './quota-headroom.js';
 
+interface VisitAllocation {
+  readonly membership: RoleMembership;
+  /** Position in the cycle's result. */
+  readonly index: number;
+}
+
 export interface CycleResult {
   readonly allocations: Allocation[];
   readonly stats: AllocationCycleStats;
@@ -43,8 +49,12 @@ export function runAllocationCycle(
 
 class AllocationCycle {
   private readonly allocations: Allocation[] = [];
-  /** Where each agent's allocations sit in `allocations`, so a second piece merges into the first. */
-  private readonly allocationIndex = new Map<AgentState, Map<RoleMembership, number>>();
+  /**
+   * Allocations made on the agent under visit, so that a second piece for the same framework and
+   * role merges into the first. Stage-1 pieces are kept per agent for the agent's stage-2 visit.
+   */
+  private visitAllocations: VisitAllocation[] | undefined;
+  private readonly stageOneAllocations = new Map<AgentState, VisitAllocation[]>();
   /** Whether the agent under visit can be marked idle, and until when its filters hold. */
   private visitStable = true;
   private visitIdleUntilMs = Infinity;
@@ -66,9 +76,16 @@ class AllocationCycle {
     // Stage 1 trims offers to what guarantees miss, which changes as other agents are served; an
     // agent passed over then is not "idle" in the stable sense, so no idle marks in such cycles.
     const guaranteesPending = this.state.hasUnmetGuarantees();
-    if (guaranteesPending) for (const agent of visited) this.visitAgent(agent, 'quota-guarantees');
+    if (guaranteesPending) {
+      for (const agent of visited) {
+        this.visitAllocations = undefined;
+        this.visitAgent(agent, 'quota-guarantees');
+        if (this.visitAllocations !== undefined) this.stageOneAllocations.set(agent, this.visitAllocations);
+      }
+    }
 
     for (const agent of visited) {
+      this.visitAllocations = this.stageOneAllocations.get(agent);
       this.visitStable = !guaranteesPending;
       this.visitIdleUntilMs = Infinity;
       const freeBefore = agent.free;
@@ -140,20 +157,18 @@ class AllocationCycle {
   }
 
   private record(membership: RoleMembership, agent: AgentState, resources: Resources): void {
-    let byMembership = this.allocationIndex.get(agent);
-    if (byMembership === undefined) {
-      byMembership = new Map();
-      this.allocationIndex.set(agent, byMembership);
+    const earlier = this.visitAllocations?.find((allocation) => allocation.membership === membership);
+    if (earlier !== undefined) {
+      const merged = this.allocations[earlier.index]!;
+      this.allocations[earlier.index] = { ...merged, resources: merged.resources.plus(resources) };
+      return;
     }
-    const index = byMembership.get(membership);
-    const earlier = index === undefined ? undefined : this.allocations[index];
-    const allocation: Allocation = {
+    const index = this.allocations.push({
       frameworkId: membership.framework.id,
       agentId: agent.id,
       role: membership.role.name,
-      resources: earlier === undefined ? resources : earlier.resources.plus(resources),
-    };
-    if (index === undefined) byMembership.set(membership, this.allocations.push(allocation) - 1);
-    else this.allocations[index] = allocation;
+      resources,
+    });
+    (this.visitAllocations ??= []).push({ membership, index: index - 1 });
   }
 }

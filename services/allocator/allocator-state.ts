@@ -74,6 +74,19 @@ const NOT_IDLE = -1;
 const unreservedScalarsMilli = (resources: Resources): Map<string, number> =>
   resources.unreserved().scalarQuantities();
 
+/** Scalar quantities of some resources, all and unreserved, computed once per change. */
+interface Measured {
+  readonly all: ReadonlyMap<string, number>;
+  readonly unreserved: ReadonlyMap<string, number>;
+}
+
+function measure(resources: Resources): Measured {
+  const all = resources.scalarQuantities();
+  const unreserved = resources.unreserved();
+  // `unreserved()` returns the same object when nothing is reserved, the common case.
+  return { all, unreserved: unreserved === resources ? all : unreserved.scalarQuantities() };
+}
+
 /** The part of `held` that is also in `returned`, without copying in the usual whole-offer case. */
 function overlap(held: Resources, returned: Resources): Resources {
   if (held === returned || returned.contains(held)) return held;
@@ -146,7 +159,8 @@ export class AllocatorState {
   removeAgent(agent: AgentState): void {
     for (const membership of [...agent.holders]) {
       const held = membership.allocations.get(agent);
-      if (held !== undefined) this.untrack(membership, agent, held);
+      if (held !== undefined)
+        this.account(membership, measure(this.release(membership, agent, held)), 'unallocated');
       this.dropMembershipIfUnused(membership);
     }
     this.agents.delete(agent.id);
@@ -256,29 +270,32 @@ export class AllocatorState {
     this.allocate(membership, agent, claimed);
   }
 
-  /** Allocates `resources` (which must be free on the agent) to the membership. */
+  /** Allocates `resources`, which must be free on the agent, to the membership. */
   allocate(membership: RoleMembership, agent: AgentState, resources: Resources): void {
-    this.takeFree(agent, resources);
-    this.track(membership, agent, resources);
+    const quantities = measure(resources);
+    agent.free = resources === agent.free ? Resources.EMPTY : agent.free.minus(resources);
+    subtractQuantities(this.availableHeadroomMilli, quantities.unreserved);
+    agent.idleEpoch = NOT_IDLE;
+    const held = membership.allocations.get(agent);
+    membership.allocations.set(agent, held === undefined ? resources : held.plus(resources));
+    agent.holders.add(membership);
+    this.account(membership, quantities, 'allocated');
   }
 
   /** Returns what the membership holds of `resources` on the agent to its free pool; returns that part. */
   recover(membership: RoleMembership, agent: AgentState, resources: Resources): Resources {
-    const released = this.untrack(membership, agent, resources);
-    if (!released.isEmpty()) this.returnFree(agent, released);
+    const released = this.release(membership, agent, resources);
+    if (released.isEmpty()) return released;
+    const quantities = measure(released);
+    this.account(membership, quantities, 'unallocated');
+    agent.free = agent.free.plus(released);
+    addQuantities(this.availableHeadroomMilli, quantities.unreserved);
+    agent.idleEpoch = NOT_IDLE;
     return released;
   }
 
-  /** Records resources taken from `agent.free` as held by the membership, in every sorter and ledger. */
-  track(membership: RoleMembership, agent: AgentState, resources: Resources): void {
-    const held = membership.allocations.get(agent);
-    membership.allocations.set(agent, held === undefined ? resources : held.plus(resources));
-    agent.holders.add(membership);
-    this.account(membership, resources, 'allocated');
-  }
-
-  /** Stops holding the part of `resources` the membership has on the agent; returns that part. */
-  untrack(membership: RoleMembership, agent: AgentState, resources: Resources): Resources {
+  /** Drops the part of `resources` the membership holds on the agent from its holdings; returns it. */
+  private release(membership: RoleMembership, agent: AgentState, resources: Resources): Resources {
     const held = membership.allocations.get(agent);
     if (held === undefined) return Resources.EMPTY;
     const released = overlap(held, resources);
@@ -290,40 +307,24 @@ export class AllocatorState {
     } else {
       membership.allocations.set(agent, left);
     }
-    this.account(membership, released, 'unallocated');
     return released;
   }
 
-  /** Removes `resources` from the agent's free pool; the caller guarantees they are free. */
-  takeFree(agent: AgentState, resources: Resources): void {
-    agent.free = resources === agent.free ? Resources.EMPTY : agent.free.minus(resources);
-    subtractQuantities(this.availableHeadroomMilli, unreservedScalarsMilli(resources));
-    agent.idleEpoch = NOT_IDLE;
-  }
-
-  returnFree(agent: AgentState, resources: Resources): void {
-    agent.free = agent.free.plus(resources);
-    addQuantities(this.availableHeadroomMilli, unreservedScalarsMilli(resources));
-    agent.idleEpoch = NOT_IDLE;
-  }
-
+  /** Moves the membership's shares and its role's quota consumption by `quantities`. */
   private account(
     membership: RoleMembership,
-    resources: Resources,
+    quantities: Measured,
     change: 'allocated' | 'unallocated',
   ): void {
     const { framework, role } = membership;
-    const quantities = resources.scalarQuantities();
-    const unreserved = resources.unreserved();
-    const unreservedQuantities = unreserved === resources ? quantities : unreserved.scalarQuantities();
     if (change === 'allocated') {
-      this.roleSorter.allocated(role.name, quantities);
-      role.frameworks.allocated(framework.id, quantities);
-      addQuantities(role.allocatedUnreservedMilli, unreservedQuantities);
+      this.roleSorter.allocated(role.name, quantities.all);
+      role.frameworks.allocated(framework.id, quantities.all);
+      addQuantities(role.allocatedUnreservedMilli, quantities.unreserved);
     } else {
-      this.roleSorter.unallocated(role.name, quantities);
-      role.frameworks.unallocated(framework.id, quantities);
-      subtractQuantities(role.allocatedUnreservedMilli, unreservedQuantities);
+      this.roleSorter.unallocated(role.name, quantities.all);
+      role.frameworks.unallocated(framework.id, quantities.all);
+      subtractQuantities(role.allocatedUnreservedMilli, quantities.unreserved);
     }
     if (role.quota !== undefined) this.requiredHeadroomCache = undefined;
   }

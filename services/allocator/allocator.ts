@@ -83,7 +83,12 @@ export interface AllocationCycleStats {
 }
 
 export interface Allocator {
-  addFramework(id: FrameworkId, framework: FrameworkDescriptor, used: readonly UsedResources[], active: boolean): void;
+  addFramework(
+    id: FrameworkId,
+    framework: FrameworkDescriptor,
+    used: readonly UsedResources[],
+    active: boolean,
+  ): void;
   /** Changes roles or suppressed roles; allocations in dropped roles stay until recovered. */
   updateFramework(id: FrameworkId, framework: FrameworkDescriptor): void;
   /** Forgets the framework, its filters and its allocations. */

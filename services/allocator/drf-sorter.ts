@@ -145,21 +145,29 @@ export class DrfSorter<T> {
   }
 
   setWeight(id: string, weight: number): void {
-    this.update(id, (client) => {
-      client.weight = weight;
-    });
+    const client = this.clients.get(id);
+    if (client === undefined) return;
+    const from = this.positionOf(client);
+    client.weight = weight;
+    this.reposition(client, from);
   }
 
   /** Adds `quantities` to the client's allocation and counts one more allocation for tie-breaks. */
   allocated(id: string, quantities: ReadonlyMap<string, number>): void {
-    this.update(id, (client) => {
-      addQuantities(client.allocation, quantities);
-      client.allocationCount++;
-    });
+    const client = this.clients.get(id);
+    if (client === undefined) return;
+    const from = this.positionOf(client);
+    addQuantities(client.allocation, quantities);
+    client.allocationCount++;
+    this.reposition(client, from);
   }
 
   unallocated(id: string, quantities: ReadonlyMap<string, number>): void {
-    this.update(id, (client) => subtractQuantities(client.allocation, quantities));
+    const client = this.clients.get(id);
+    if (client === undefined) return;
+    const from = this.positionOf(client);
+    subtractQuantities(client.allocation, quantities);
+    this.reposition(client, from);
   }
 
   allocation(id: string): ReadonlyMap<string, number> {
@@ -190,14 +198,37 @@ export class DrfSorter<T> {
     return this.snapshot;
   }
 
-  /** Applies a change that moves one client's key, keeping the order valid in O(log n + n move). */
-  private update(id: string, change: (client: Client<T>) => void): void {
-    const client = this.clients.get(id);
-    if (client === undefined) return;
-    const positioned = client.active && this.isSorted();
-    if (positioned) this.detach(client);
-    change(client);
-    if (positioned) this.insert(client);
+  /** The client's index in the order, or -1 when it is not placed (inactive, or the order is stale). */
+  private positionOf(client: Client<T>): number {
+    if (!client.active || !this.isSorted()) return -1;
+    // The key has not changed since the client was placed, so binary search finds it exactly.
+    const index = this.lowerBound(client, 0, this.ordered.length);
+    if (this.ordered[index] !== client) {
+      throw new MesoError('ILLEGAL_STATE', `sorter lost track of client '${client.id}'`);
+    }
+    return index;
+  }
+
+  /**
+   * Moves a client whose key just changed from index `from` to its new place, shifting only the
+   * clients in between: one pass over at most n entries, usually far fewer.
+   */
+  private reposition(client: Client<T>, from: number): void {
+    client.share = this.shareOf(client);
+    if (from < 0) return;
+    const ordered = this.ordered;
+    let to: number;
+    if (from + 1 < ordered.length && compareClients(ordered[from + 1]!, client) < 0) {
+      to = this.lowerBound(client, from + 1, ordered.length) - 1;
+      ordered.copyWithin(from, from + 1, to + 1);
+    } else if (from > 0 && compareClients(client, ordered[from - 1]!) < 0) {
+      to = this.lowerBound(client, 0, from);
+      ordered.copyWithin(to + 1, to, from);
+    } else {
+      return;
+    }
+    ordered[to] = client;
+    this.snapshot = undefined;
   }
 
   private isSorted(): boolean {
@@ -225,24 +256,19 @@ export class DrfSorter<T> {
   private insert(client: Client<T>): void {
     client.share = this.shareOf(client);
     if (!this.isSorted()) return;
-    this.ordered.splice(this.lowerBound(client), 0, client);
+    this.ordered.splice(this.lowerBound(client, 0, this.ordered.length), 0, client);
     this.snapshot = undefined;
   }
 
   private detach(client: Client<T>): void {
-    if (!this.isSorted()) return;
-    // The client's key has not changed since it was inserted, so binary search finds it exactly.
-    const index = this.lowerBound(client);
-    if (this.ordered[index] !== client)
-      throw new MesoError('ILLEGAL_STATE', `sorter lost track of client '${client.id}'`);
+    const index = this.positionOf(client);
+    if (index < 0) return;
     this.ordered.splice(index, 1);
     this.snapshot = undefined;
   }
 
-  /** Index of the first client not ordered before `client`. */
-  private lowerBound(client: Client<T>): number {
-    let low = 0;
-    let high = this.ordered.length;
+  /** The first index in [low, high) whose client is not ordered before `client`. */
+  private lowerBound(client: Client<T>, low: number, high: number): number {
     while (low < high) {
       const middle = (low + high) >>> 1;
       if (compareClients(this.ordered[middle]!, client) < 0) low = middle + 1;

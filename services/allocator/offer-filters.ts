@@ -50,7 +50,8 @@ export class AgentOfferFilters {
   /** Installs or replaces the filter of `slot`, keeping an existing one that refuses more for longer. */
   install(slot: number, refused: Resources, untilMs: number): void {
     const current = this.sets[this.setIndexAt(slot)];
-    if (current !== undefined && this.expiresAtMs[slot]! >= untilMs && current.refused.contains(refused)) return;
+    if (current !== undefined && this.expiresAtMs[slot]! >= untilMs && current.refused.contains(refused))
+      return;
     this.setSlot(slot, this.setIndexFor(refused), untilMs);
   }
 
@@ -125,7 +126,8 @@ export class AgentOfferFilters {
   private ensureSlot(slot: number): void {
     if (slot < this.setIndices.length) return;
     const length = Math.max(slot + 1, this.setIndices.length * 2, INITIAL_SLOTS);
-    const indices = this.setIndices instanceof Uint16Array ? new Uint16Array(length) : new Uint32Array(length);
+    const indices =
+      this.setIndices instanceof Uint16Array ? new Uint16Array(length) : new Uint32Array(length);
     indices.set(this.setIndices);
     this.setIndices = indices;
     const expiries = new Float64Array(length);
