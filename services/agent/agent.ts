@@ -118,6 +118,11 @@ export class Agent implements AsyncDisposable {
     return this.id;
   }
 
+  /** Status updates queued and not yet acknowledged by their frameworks. */
+  pendingStatusUpdates(): number {
+    return this.updates.pendingCount();
+  }
+
   /** What `/state` renders. */
   describe(): AgentStateInput {
     return {

@@ -11,10 +11,12 @@ import { z } from 'zod';
 import { int } from '../core/v1/common.js';
 import { parseWith } from '../core/validation.js';
 import type { Logger } from '../log/logger.js';
+import type { Middleware } from '../metrics/index.js';
 import { handle } from '../transport/http-errors.js';
 import { agentUrl } from './agent-config.js';
 import type { SandboxFiles } from './files.js';
-import { versionJson } from './state-json.js';
+import { agentOperatorRouter } from './operator-api.js';
+import { type AgentStateInput, versionJson } from './state-json.js';
 
 /** What the routes need from the running agent. */
 export interface AgentHttpView {
@@ -22,6 +24,8 @@ export interface AgentHttpView {
   flags(): Readonly<Record<string, string>>;
   statistics(): Promise<readonly Record<string, unknown>[]>;
   readonly files: SandboxFiles;
+  /** The agent's bookkeeping, for the v1 operator API. */
+  describe(): AgentStateInput;
 }
 
 export interface AgentHttpServer {
@@ -39,6 +43,8 @@ export interface AgentHttpOptions {
   readonly port: number;
   readonly advertiseIp: string;
   readonly log: Logger;
+  /** Runs before every route: serves `/metrics` and `/metrics/snapshot`, counts requests. */
+  readonly middleware?: Middleware;
 }
 
 const PROCESS_PREFIXES = ['/slave(1)', '/slave%281%29'];
@@ -63,6 +69,8 @@ export async function startAgentHttp(options: AgentHttpOptions): Promise<AgentHt
   const app = express();
   app.disable('x-powered-by');
   app.use(stripProcessPrefix);
+  if (options.middleware !== undefined) app.use(options.middleware);
+  app.use(agentOperatorRouter(() => view));
   app.get('/health', (_req, res) => void res.status(200).end());
   app.get(['/version', '/version.json'], (_req, res) => void res.json(versionJson()));
   app.get(['/state', '/state.json'], (_req, res) => void res.json(attached(res)?.state()));

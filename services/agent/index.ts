@@ -8,6 +8,7 @@ import { MesoError } from '../core/errors.js';
 import type { AgentId } from '../core/ids.js';
 import type { Logger } from '../log/logger.js';
 import { Agent, type AgentState } from './agent.js';
+import { AgentInstrumentation } from './agent-metrics.js';
 import type { AgentConfig } from './agent-config.js';
 import type { Containerizer } from './containerizer/containerizer.js';
 import { SandboxFiles } from './files.js';
@@ -26,6 +27,7 @@ export {
 export { loadAgentConfig, probeMachine } from './machine.js';
 export type { DetectMaster } from './master-client.js';
 export { ProcessContainerizer } from './containerizer/process/process-containerizer.js';
+export { AgentInstrumentation } from './agent-metrics.js';
 
 export interface AgentDependencies {
   readonly clock: Clock;
@@ -39,6 +41,11 @@ export interface AgentDependencies {
   readonly detectMaster?: DetectMaster;
   /** Uniform in [0, 1), for backoff jitter. @default Math.random */
   readonly random?: () => number;
+  /**
+   * Where the agent records its metrics. Pass one to also record image pulls of a `DockerApi`
+   * built by the caller (`metrics.instrumentDockerApi(api)`). @default a new one
+   */
+  readonly metrics?: AgentInstrumentation;
 }
 
 export interface AgentHandle extends AsyncDisposable {
@@ -58,12 +65,13 @@ export interface AgentHandle extends AsyncDisposable {
  * but not supplied, an unusable master address, or a port in use.
  */
 export async function startAgent(config: AgentConfig, deps: AgentDependencies): Promise<AgentHandle> {
+  const metrics = deps.metrics ?? new AgentInstrumentation({ clock: deps.clock });
   const containerizers = config.containerizers.map((name) => {
     const found = deps.containerizers.find((c) => c.name === name);
     if (found === undefined) {
       throw new MesoError('INVALID_CALL', `containerizer '${name}' is configured but was not provided`);
     }
-    return found;
+    return metrics.instrument(found);
   });
   const detectMaster = deps.detectMaster ?? standaloneDetector(config.masterUrl);
   const log = deps.log.child({ role: 'agent' });
@@ -72,6 +80,7 @@ export async function startAgent(config: AgentConfig, deps: AgentDependencies): 
     port: config.port,
     advertiseIp: config.advertiseIp,
     log,
+    middleware: metrics.middleware,
   });
   let agent: Agent | undefined;
   try {
@@ -85,6 +94,7 @@ export async function startAgent(config: AgentConfig, deps: AgentDependencies): 
       port: http.port,
       random: deps.random ?? Math.random,
     });
+    metrics.attach(agent);
     const files = await SandboxFiles.open(config.workDir);
     const describe = agent.describe.bind(agent);
     http.attach({
@@ -92,6 +102,7 @@ export async function startAgent(config: AgentConfig, deps: AgentDependencies): 
       flags: () => config.flags,
       statistics: () => monitorStatisticsJson(describe().registry),
       files,
+      describe,
     });
   } catch (err) {
     await agent?.stop();

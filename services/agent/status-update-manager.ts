@@ -123,6 +123,13 @@ export class StatusUpdateManager {
     this.streams.delete(frameworkId);
   }
 
+  /** Updates queued and not yet acknowledged, over every task's stream. */
+  pendingCount(): number {
+    let count = 0;
+    for (const stream of this.allStreams()) count += stream.queue.length;
+    return count;
+  }
+
   /** Cancels every timer; nothing is sent afterwards. */
   stop(): void {
     this.stopped = true;

@@ -24,6 +24,12 @@ import {
   unreservedCapsMilli,
 } from './quota-headroom.js';
 
+/** An agent to look at: in full, or (after it went idle) only for the memberships woken since. */
+interface AgentVisit {
+  readonly agent: AgentState;
+  readonly woken: readonly RoleMembership[] | undefined;
+}
+
 interface VisitAllocation {
   readonly membership: RoleMembership;
   /** Position in the cycle's result. */
@@ -65,44 +71,50 @@ class AllocationCycle {
   ) {}
 
   run(agents: Iterable<AgentState>): CycleResult {
-    const visited: AgentState[] = [];
+    const visits: AgentVisit[] = [];
     let agentsConsidered = 0;
     for (const agent of agents) {
       if (!agent.active) continue;
       agentsConsidered++;
-      if (!this.state.isIdle(agent, this.nowMs)) visited.push(agent);
+      const woken = this.state.wokenSinceIdle(agent, this.nowMs);
+      if (woken === undefined || woken.length > 0) visits.push({ agent, woken });
     }
 
     // Stage 1 trims offers to what guarantees miss, which changes as other agents are served; an
     // agent passed over then is not "idle" in the stable sense, so no idle marks in such cycles.
     const guaranteesPending = this.state.hasUnmetGuarantees();
     if (guaranteesPending) {
-      for (const agent of visited) {
+      for (const visit of visits) {
         this.visitAllocations = undefined;
-        this.visitAgent(agent, 'quota-guarantees');
-        if (this.visitAllocations !== undefined) this.stageOneAllocations.set(agent, this.visitAllocations);
+        this.visitAgent(visit, 'quota-guarantees');
+        if (this.visitAllocations !== undefined)
+          this.stageOneAllocations.set(visit.agent, this.visitAllocations);
       }
     }
 
-    for (const agent of visited) {
+    for (const visit of visits) {
+      const { agent, woken } = visit;
       this.visitAllocations = this.stageOneAllocations.get(agent);
       this.visitStable = !guaranteesPending;
-      this.visitIdleUntilMs = Infinity;
+      // Frameworks not woken still refuse until the expiry found when the agent went idle.
+      this.visitIdleUntilMs = woken === undefined ? Infinity : agent.idleUntilMs;
       const freeBefore = agent.free;
-      this.visitAgent(agent, 'fair-share');
+      this.visitAgent(visit, 'fair-share');
       if (this.visitStable && agent.free === freeBefore) this.state.markIdle(agent, this.visitIdleUntilMs);
     }
     return {
       allocations: this.allocations,
-      stats: { agentsConsidered, agentsSkipped: agentsConsidered - visited.length },
+      stats: { agentsConsidered, agentsSkipped: agentsConsidered - visits.length },
     };
   }
 
-  private visitAgent(agent: AgentState, stage: AllocationStage): void {
+  private visitAgent({ agent, woken }: AgentVisit, stage: AllocationStage): void {
     for (const role of this.state.roleSorter.orderSnapshot()) {
       if (agent.free.isEmpty()) return;
       if (stage === 'quota-guarantees' && !hasUnmetGuarantees(role)) continue;
-      this.offerToRole(agent, role, stage);
+      // On an idle agent, only roles with a newly eligible framework can have a taker.
+      if (woken !== undefined && !woken.some((membership) => membership.role === role)) continue;
+      this.offerToRole(agent, role, stage, woken);
     }
   }
 
@@ -110,14 +122,22 @@ class AllocationCycle {
    * Offers the agent's resources usable by `role` until nothing allocatable is left or no framework
    * takes them. Usually one round: the first framework takes everything the role may use.
    */
-  private offerToRole(agent: AgentState, role: RoleState, stage: AllocationStage): void {
+  private offerToRole(
+    agent: AgentState,
+    role: RoleState,
+    stage: AllocationStage,
+    woken: readonly RoleMembership[] | undefined,
+  ): void {
     for (;;) {
       const usable = agent.free.usableBy(role.name);
       if (usable.isEmpty()) return;
       const offer = this.trimToQuota(usable, role, stage);
       if (offer.isEmpty() || !meetsAnyMinimum(offer.scalarQuantities(), this.state.minAllocatableMilli))
         return;
-      const taker = this.firstTaker(agent, role, offer);
+      const taker =
+        woken === undefined
+          ? this.firstTaker(agent, role, offer)
+          : this.firstWokenTaker(agent, role, offer, woken);
       if (taker === undefined) return;
       this.state.allocate(taker, agent, offer);
       this.record(taker, agent, offer);
@@ -148,12 +168,40 @@ class AllocationCycle {
     const clients = role.frameworks.orderedClients();
     for (let i = 0; i < clients.length; i++) {
       const membership = clients[i]!.payload;
-      if (agent.hasGpus && !membership.framework.gpuAware) continue;
-      const refusedUntilMs = agent.filters.refusedUntilMs(membership.slot, offer, this.nowMs);
-      if (refusedUntilMs === undefined) return membership;
-      if (refusedUntilMs < this.visitIdleUntilMs) this.visitIdleUntilMs = refusedUntilMs;
+      if (this.accepts(membership, agent, offer)) return membership;
     }
     return undefined;
+  }
+
+  /**
+   * `firstTaker` for an idle agent: every framework but the woken ones still refuses it, so the
+   * taker is the woken one that accepts and comes first in sorter order.
+   */
+  private firstWokenTaker(
+    agent: AgentState,
+    role: RoleState,
+    offer: Resources,
+    woken: readonly RoleMembership[],
+  ): RoleMembership | undefined {
+    let taker: RoleMembership | undefined;
+    for (const membership of woken) {
+      const { framework } = membership;
+      // The log may name memberships since dropped or deactivated.
+      if (membership.role !== role || framework.memberships.get(role.name) !== membership) continue;
+      if (!role.frameworks.isActive(framework.id) || !this.accepts(membership, agent, offer)) continue;
+      if (taker === undefined || role.frameworks.precedes(framework.id, taker.framework.id))
+        taker = membership;
+    }
+    return taker;
+  }
+
+  /** Whether the membership may be offered `offer` on the agent; notes when a refusal ends. */
+  private accepts(membership: RoleMembership, agent: AgentState, offer: Resources): boolean {
+    if (agent.hasGpus && !membership.framework.gpuAware) return false;
+    const refusedUntilMs = agent.filters.refusedUntilMs(membership.slot, offer, this.nowMs);
+    if (refusedUntilMs === undefined) return true;
+    if (refusedUntilMs < this.visitIdleUntilMs) this.visitIdleUntilMs = refusedUntilMs;
+    return false;
   }
 
   private record(membership: RoleMembership, agent: AgentState, resources: Resources): void {

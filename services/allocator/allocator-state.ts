@@ -7,6 +7,7 @@ import { MesoError } from '../core/errors.js';
 import type { AgentId, FrameworkId } from '../core/ids.js';
 import { Resources } from '../core/resources.js';
 import { DrfSorter, ShareBasis } from './drf-sorter.js';
+import { EligibilityLog } from './eligibility-log.js';
 import { AgentOfferFilters } from './offer-filters.js';
 import { addQuantities, type MilliQuantities, subtractQuantities, toMilliQuantities } from './quantities.js';
 import {
@@ -31,11 +32,12 @@ export interface AgentState {
   readonly holders: Set<RoleMembership>;
   readonly filters: AgentOfferFilters;
   /**
-   * Set when a cycle found nothing this agent could offer for reasons that only a new eligible
-   * framework, a cleared filter or a change of this agent's free resources can lift. Until then,
-   * or until `idleUntilMs` (the first blocking filter's expiry), cycles skip the agent.
+   * Set when a cycle found that no eligible framework takes what this agent has, for reasons that
+   * only a change of its free resources, the first blocking filter's expiry (`idleUntilMs`) or a
+   * framework appended to the eligibility log since `idleSince` can lift. Until one of these
+   * happens cycles skip the agent, or check only the newly eligible frameworks.
    */
-  idleEpoch: number;
+  idleSince: number;
   idleUntilMs: number;
 }
 
@@ -68,8 +70,10 @@ export interface RoleState extends QuotaRoleView {
   readonly reservedMilli: MilliQuantities;
 }
 
-/** `idleEpoch` of an agent that must be looked at by the next cycle. */
+/** `idleSince` of an agent that the next cycle must look at in full. */
 const NOT_IDLE = -1;
+/** Beyond this many newly eligible frameworks, looking at an idle agent in full is as cheap. */
+const MAX_WOKEN_CHECKS = 64;
 
 const unreservedScalarsMilli = (resources: Resources): Map<string, number> =>
   resources.unreserved().scalarQuantities();
@@ -106,7 +110,7 @@ export class AllocatorState {
   private weights: ReadonlyMap<string, number> = new Map();
   private readonly quotaRoles = new Set<RoleState>();
   private requiredHeadroomCache: MilliQuantities | undefined;
-  private eligibility = 0;
+  private readonly eligibilityLog = new EligibilityLog<RoleMembership>();
   private agentSequence = 0;
   private nextSlot = 0;
   private readonly recycledSlots: number[] = [];
@@ -117,21 +121,23 @@ export class AllocatorState {
     this.minAllocatableMilli = options.minAllocatable.map(toMilliQuantities);
   }
 
-  /** Increases whenever some framework may accept what it could not before (see `AgentState.idleEpoch`). */
-  get eligibilityEpoch(): number {
-    return this.eligibility;
+  /** Records that the membership may now take what it refused or could not take before. */
+  wake(membership: RoleMembership): void {
+    this.eligibilityLog.append(membership);
   }
 
-  eligibilityChanged(): void {
-    this.eligibility++;
-  }
-
-  isIdle(agent: AgentState, nowMs: number): boolean {
-    return agent.idleEpoch === this.eligibility && nowMs < agent.idleUntilMs;
+  /**
+   * For an idle agent, the memberships to check (those woken since it went idle, possibly none);
+   * `undefined` when the agent must be looked at in full.
+   */
+  wokenSinceIdle(agent: AgentState, nowMs: number): readonly RoleMembership[] | undefined {
+    if (agent.idleSince === NOT_IDLE || nowMs >= agent.idleUntilMs) return undefined;
+    const woken = this.eligibilityLog.since(agent.idleSince);
+    return woken !== undefined && woken.length <= MAX_WOKEN_CHECKS ? woken : undefined;
   }
 
   markIdle(agent: AgentState, untilMs: number): void {
-    agent.idleEpoch = this.eligibility;
+    agent.idleSince = this.eligibilityLog.position;
     agent.idleUntilMs = untilMs;
   }
 
@@ -145,7 +151,7 @@ export class AllocatorState {
       hasGpus: total.scalarMilli('gpus') > 0,
       holders: new Set(),
       filters: new AgentOfferFilters(),
-      idleEpoch: NOT_IDLE,
+      idleSince: NOT_IDLE,
       idleUntilMs: 0,
     };
     this.agents.set(id, agent);
@@ -234,10 +240,10 @@ export class AllocatorState {
       framework.active &&
       membership.subscribed &&
       !framework.suppressedRoles.has(role.name);
-    const activeBefore = role.frameworks.activeCount;
+    const wasEligible = role.frameworks.isActive(framework.id);
     role.frameworks.setActive(framework.id, eligible);
     this.roleSorter.setActive(role.name, role.frameworks.activeCount > 0);
-    if (role.frameworks.activeCount > activeBefore) this.eligibilityChanged();
+    if (eligible && !wasEligible) this.wake(membership);
   }
 
   /** Forgets a membership that neither subscribes nor holds anything, releasing its filter slot. */
@@ -275,7 +281,7 @@ export class AllocatorState {
     const quantities = measure(resources);
     agent.free = resources === agent.free ? Resources.EMPTY : agent.free.minus(resources);
     subtractQuantities(this.availableHeadroomMilli, quantities.unreserved);
-    agent.idleEpoch = NOT_IDLE;
+    agent.idleSince = NOT_IDLE;
     const held = membership.allocations.get(agent);
     membership.allocations.set(agent, held === undefined ? resources : held.plus(resources));
     agent.holders.add(membership);
@@ -290,7 +296,7 @@ export class AllocatorState {
     this.account(membership, quantities, 'unallocated');
     agent.free = agent.free.plus(released);
     addQuantities(this.availableHeadroomMilli, quantities.unreserved);
-    agent.idleEpoch = NOT_IDLE;
+    agent.idleSince = NOT_IDLE;
     return released;
   }
 

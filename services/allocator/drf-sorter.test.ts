@@ -24,9 +24,10 @@ describe('DrfSorter order', () => {
     },
     {
       name: 'equal shares fall back to allocation count, then id',
-      // a: 2/10 = 0.2 in one allocation; b: 20/100 = 0.2 in one; c: 0.2 in two halves
-      allocations: { c: [{ cpus: 1000 }, { cpus: 1000 }], b: { mem: 20000 }, a: { cpus: 2000 } },
-      want: ['a', 'b', 'c'],
+      // a: 2/10 = 0.2 in two halves (2 allocations); b: 20/100 = 0.2 in one; c: 2/10 = 0.2 in one
+      // → b and c (1 allocation) before a (2); b < c by id.
+      allocations: { a: [{ cpus: 1000 }, { cpus: 1000 }], b: { mem: 20000 }, c: { cpus: 2000 } },
+      want: ['b', 'c', 'a'],
     },
     {
       name: 'weights divide shares',

@@ -165,4 +165,35 @@ describe('skipping agents that cannot offer anything', () => {
     assert.deepEqual(allocator.allocate(5), []);
     assert.deepEqual(describeAllocations(allocator.allocate(10_000)), ['A@agent-1(r) cpus:4;mem:4096']);
   });
+
+  it('checks only newly eligible frameworks on an idle agent, choosing the first in sorter order', () => {
+    // A, B and C each decline the agent once (1 allocation each) with a long filter.
+    const allocator = newAllocator();
+    for (const id of ['A', 'B', 'C']) allocator.addFramework(frameworkId(id), subscriber(['r']), [], true);
+    addAgent(allocator, 'agent-1', 'cpus:4;mem:4096');
+    for (let nowMs = 0; nowMs < 3; nowMs++) declineAll(allocator, allocator.allocate(nowMs), 1_000_000);
+    assert.deepEqual(allocator.allocate(3), []); // all three refuse → idle
+
+    // C revives, then B. Both shares 0 with 1 allocation each, so B < C by id: B must win even
+    // though C was woken first.
+    allocator.reviveRoles(frameworkId('C'));
+    allocator.reviveRoles(B);
+    assert.deepEqual(describeAllocations(allocator.allocate(4)), ['B@agent-1(r) cpus:4;mem:4096']);
+    assert.deepEqual(allocator.lastCycleStats(), { agentsConsidered: 1, agentsSkipped: 0 });
+  });
+
+  it('keeps the earliest filter expiry when a woken framework refuses too', () => {
+    const { allocator } = twoFrameworksOneAgent();
+    allocator.addFramework(frameworkId('D'), subscriber(['r']), [], true);
+    declineAll(allocator, allocator.allocate(0), 10_000); // A until 10 s
+    declineAll(allocator, allocator.allocate(1), 20_000); // B until 20 s
+    declineAll(allocator, allocator.allocate(2), 40_000); // D until 40 s
+    allocator.deactivateFramework(frameworkId('D'));
+    assert.deepEqual(allocator.allocate(3), []); // A and B refuse → idle until 10 s
+
+    // D comes back (woken) but still refuses until 40 s; the agent stays idle until 10 s, not 40 s.
+    allocator.activateFramework(frameworkId('D'));
+    assert.deepEqual(allocator.allocate(4), []);
+    assert.deepEqual(describeAllocations(allocator.allocate(10_000)), ['A@agent-1(r) cpus:4;mem:4096']);
+  });
 });

@@ -67,7 +67,8 @@ export class HierarchicalAllocator implements Allocator {
     framework.gpuAware = descriptor.gpuAware;
     this.subscribe(framework, descriptor.roles);
     this.refresh(framework);
-    this.state.eligibilityChanged();
+    // Unsuppressed roles and a change of GPU awareness may let it take what it could not.
+    for (const membership of framework.memberships.values()) this.state.wake(membership);
   }
 
   removeFramework(id: FrameworkId): void {
@@ -150,7 +151,10 @@ export class HierarchicalAllocator implements Allocator {
     for (const role of revived) framework.suppressedRoles.delete(role);
     this.clearFilters(framework, revived);
     this.refresh(framework);
-    this.state.eligibilityChanged();
+    for (const role of revived) {
+      const membership = framework.memberships.get(role);
+      if (membership !== undefined) this.state.wake(membership);
+    }
   }
 
   setWeights(weights: ReadonlyMap<string, number>): void {

@@ -64,7 +64,7 @@ export function runOptionsFromFlags(flags: RunFlags, command: readonly string[])
 }
 
 /** `http(s)://host:port`, or `host:port` meaning http. (`zk://` is not supported here yet.) */
-function masterUrlFlag(value: string): string {
+export function masterUrlFlag(value: string): string {
   const text = /^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `http://${value}`;
   const url = URL.canParse(text) ? new URL(text) : undefined;
   if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {

@@ -13,6 +13,13 @@ export function addAgentFlags(command: Command, defaults: { master?: string } = 
         defaults.master,
       ),
     )
+    .addOption(
+      flag(
+        '--zk_session_timeout <duration>',
+        'ZooKeeper session timeout, with a zk:// --master; also how long to wait for a new leader',
+        '10secs',
+      ),
+    )
     .addOption(flag('--port <port>', 'port to listen on', '5051'))
     .addOption(flag('--ip <ip>', 'interface to bind', '0.0.0.0'))
     .addOption(flag('--advertise_ip <ip>', 'address the master and frameworks use to reach this agent'))

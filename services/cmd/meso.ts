@@ -4,16 +4,37 @@
  * wired (allocator, containerizers, leader election), flags parsed, and signals handled.
  */
 import { Command } from 'commander';
+import { parseZkUrl } from '../coordination/index.js';
+import { durationFlag } from '../config/flags.js';
 import { systemClock } from '../core/clock.js';
 import { MesoError } from '../core/errors.js';
 import { MESO_RELEASE } from '../core/version.js';
-import { createLogger, type LogLevel } from '../log/logger.js';
+import { createLogger, silentLogger, type LogLevel } from '../log/logger.js';
 import { startMaster } from '../master/index.js';
 import { loadAgentConfig, ProcessContainerizer, startAgent } from '../agent/index.js';
 import { addAgentFlags, agentConfigInputFromFlags, type AgentFlags } from './agent-command.js';
 import { addRunFlags, runOptionsFromFlags, type RunFlags } from '../cli/run-flags.js';
 import { runOneOff } from '../cli/run.js';
-import { addMasterFlags, flag, masterConfigFromFlags, type MasterFlags } from './master-command.js';
+import { servicesCommand } from '../frameworks/services/command.js';
+import { addOperatorCommands } from '../cli/operator-commands.js';
+import {
+  addMasterFlags,
+  flag,
+  masterConfigFromFlags,
+  openMasterCoordination,
+  zkSettingsFromFlags,
+  type MasterFlags,
+} from './master-command.js';
+import { agentMasterDetection, currentLeaderUrl } from './master-detection.js';
+
+/**
+ * Exit statuses: 1 a failure (e.g. no ZooKeeper server answered at start-up), 2 a usage error (a
+ * bad flag), 3 a master that stopped leading and exited so that its supervisor restarts it as a
+ * standby (see docs/high-availability.md).
+ */
+const EXIT_FAILURE = 1;
+const EXIT_USAGE = 2;
+const EXIT_DEPOSED = 3;
 
 const program = new Command('meso')
   .description('Apache Mesos rebuilt in TypeScript: a two-level cluster manager')
@@ -23,14 +44,29 @@ addMasterFlags(
   program.command('master').description('run a master (standalone, or contending through --zk)'),
 ).action(async (flags: MasterFlags) => {
   const config = masterConfigFromFlags(flags);
+  const zk = zkSettingsFromFlags(flags);
   const log = createLogger((flags['log_level'] ?? 'info') as LogLevel, { role: 'master' });
+  const coordination = zk === undefined ? undefined : await openMasterCoordination(zk, { clock: systemClock, log });
   const daemon = await startMaster(config, {
     clock: systemClock,
     log,
     listenHost: flags['listen'] ?? '0.0.0.0',
+    ...(coordination !== undefined && { coordination }),
+    // Mesos's choice: a master that stopped leading exits, and its supervisor restarts it as a
+    // fresh standby, so no stale state or timer of its reign can ever act again.
+    onDeposed: (reason) => {
+      console.error(`meso: this master stopped leading (${reason}); exiting to restart as a standby`);
+      process.exit(EXIT_DEPOSED);
+    },
+  }).catch(async (err: unknown) => {
+    await coordination?.close();
+    throw err;
   });
-  console.log(`meso master listening at ${daemon.url}`);
-  stopOnSignals(() => daemon.stop());
+  console.log(`meso master listening at ${daemon.url}${zk === undefined ? '' : ' (contending through ZooKeeper)'}`);
+  stopOnSignals(async () => {
+    await daemon.stop();
+    await coordination?.close();
+  });
 });
 
 addRunFlags(
@@ -38,7 +74,12 @@ addRunFlags(
 ).action(async (command: string[], flags: RunFlags) => {
   const aborted = new AbortController();
   process.once('SIGINT', () => aborted.abort());
-  process.exitCode = await runOneOff(runOptionsFromFlags(flags, command), { signal: aborted.signal });
+  const master = flags.master?.startsWith('zk://')
+    ? await currentLeaderUrl({ url: parseZkUrl(flags.master), clock: systemClock, log: silentLogger })
+    : flags.master;
+  process.exitCode = await runOneOff(runOptionsFromFlags({ ...flags, master }, command), {
+    signal: aborted.signal,
+  });
 });
 
 program
@@ -94,16 +135,36 @@ addAgentFlags(program.command('agent').description('run an agent that registers 
   async (flags: AgentFlags) => {
     const log = createLogger((flags['log_level'] ?? 'info') as LogLevel, { role: 'agent' });
     const config = await loadAgentConfig(agentConfigInputFromFlags(flags));
+    const detection = await agentMasterDetection(config.masterUrl, {
+      sessionTimeoutMs: durationFlag('zk_session_timeout', flags['zk_session_timeout'] ?? '10secs'),
+      jitterMs: config.registrationBackoffMs,
+      random: Math.random,
+      clock: systemClock,
+      log,
+    });
     const agent = await startAgent(config, {
       clock: systemClock,
       log,
       containerizers: [new ProcessContainerizer({ clock: systemClock, log })],
+      ...(detection.detectMaster !== undefined && { detectMaster: detection.detectMaster }),
+    }).catch(async (err: unknown) => {
+      await detection.close();
+      throw err;
     });
     console.log(`meso agent listening at ${agent.url}, resources ${config.resources.toString()}`);
-    stopOnSignals(() => agent.stop());
+    // The agent's registration loop may be waiting on the detector: close it as the agent stops.
+    const stopBoth = async (): Promise<void> => {
+      const stopped = agent.stop();
+      await detection.close();
+      await stopped;
+    };
+    stopOnSignals(stopBoth);
     await agent.stopped;
+    await detection.close();
   },
 );
+
+addOperatorCommands(program);
 
 /** The default value of every option of `command`, keyed by flag name. */
 function defaultsOf(command: Command): Record<string, string | undefined> {
@@ -124,7 +185,9 @@ function stopOnSignals(stop: () => Promise<void>): void {
   process.on('SIGTERM', onSignal);
 }
 
+program.addCommand(servicesCommand());
+
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`meso: ${err instanceof MesoError || err instanceof Error ? err.message : String(err)}`);
-  process.exit(err instanceof MesoError && err.code === 'INVALID_CALL' ? 2 : 1);
+  process.exit(err instanceof MesoError && err.code === 'INVALID_CALL' ? EXIT_USAGE : EXIT_FAILURE);
 });

@@ -14,6 +14,8 @@ import type { Logger } from '../log/logger.js';
 import type { EventSink } from '../transport/event-stream.js';
 import type { Master, MasterDeps } from './master.js';
 import { agentTaskKey, type AgentRecord, type TaskRecord } from './records.js';
+import type { RegistryAgent } from './registrar.js';
+import { RecoveredAgents } from './recovery.js';
 
 type RegisterCall = NonNullable<AgentCall['register']>;
 type UpdateCall = NonNullable<AgentCall['update']>;
@@ -23,13 +25,65 @@ export class AgentRegistry {
   private nextAgentNumber = 0;
   private cancelSweep: (() => void) | undefined;
   private readonly log: Logger;
+  /** Agents of the registry not re-registered since this master was elected (see recovery.ts). */
+  readonly recovered: RecoveredAgents;
 
   constructor(
     private readonly master: Master,
     private readonly deps: MasterDeps,
   ) {
     this.log = deps.log.child({ component: 'master.agents' });
-    this.scheduleSweep();
+    this.recovered = new RecoveredAgents({
+      clock: deps.clock,
+      log: deps.log,
+      timeoutMs: deps.config.agentReregisterTimeoutMs,
+      onTimeout: (agents) => {
+        for (const entry of agents) this.markUnreachable(this.placeholder(entry));
+      },
+    });
+  }
+
+  /** Starts marking silent agents unreachable; the master calls it once it leads. */
+  startHealthChecks(): void {
+    if (this.cancelSweep === undefined) this.scheduleSweep();
+  }
+
+  /**
+   * Takes in the registry's agents after a failover: unreachable ones are known as such, the
+   * others are awaited (`recovered`) until they re-register or `--agent_reregister_timeout` passes.
+   */
+  recover(agents: readonly RegistryAgent[]): void {
+    for (const entry of agents) {
+      if (entry.unreachableTimeSec === undefined) continue;
+      const agent = this.placeholder(entry);
+      agent.state = 'unreachable';
+      agent.unreachableTimeSec = entry.unreachableTimeSec;
+    }
+    this.recovered.start(agents.filter((entry) => entry.unreachableTimeSec === undefined));
+  }
+
+  /** A record for an agent known only from the registry: no stream, no resources, no tasks yet. */
+  private placeholder(entry: RegistryAgent): AgentRecord {
+    const id = entry.id as AgentId;
+    const agent: AgentRecord = {
+      id,
+      info: {
+        hostname: entry.hostname,
+        port: Number(new URL(entry.url).port || 5051),
+        resources: [],
+        attributes: [],
+        id: { value: id },
+      },
+      url: entry.url,
+      total: Resources.EMPTY,
+      attributes: [],
+      state: 'disconnected',
+      lastPingMs: this.deps.clock.nowMs(),
+      registeredTimeSec: this.master.nowSec(),
+      tasks: new Map(),
+    };
+    this.agents.set(id, agent);
+    return agent;
   }
 
   get(id: AgentId): AgentRecord | undefined {
@@ -43,6 +97,7 @@ export class AgentRegistry {
   stop(): void {
     this.cancelSweep?.();
     this.cancelSweep = undefined;
+    this.recovered.stop();
     for (const agent of this.agents.values()) agent.sink?.close();
   }
 
@@ -96,7 +151,8 @@ export class AgentRegistry {
       tasks: existing?.tasks ?? new Map(),
     };
     this.agents.set(id, agent);
-    for (const info of call.frameworks) this.master.recoverFramework(info);
+    this.recovered.arrived(id);
+    for (const info of call.frameworks) this.master.recoverFramework(info, 'agent');
     const used = this.reconcileTasks(agent, call.tasks, call.frameworks);
     this.deps.allocator.addAgent(id, { hostname: agent.info.hostname, total }, used);
     sink.onClose(() => this.onStreamClosed(agent, sink));

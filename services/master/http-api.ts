@@ -22,9 +22,11 @@ import {
 } from '../transport/http-errors.js';
 import { leaderLocation, type Leadership } from './leadership.js';
 import type { Master } from './master.js';
+import { operatorRouter } from './operator/router.js';
 import {
   frameworkJson,
   agentJson,
+  recoveredAgentsJson,
   stateJson,
   stateSummaryJson,
   tasksJson,
@@ -33,14 +35,29 @@ import {
 
 const both = (path: string): string[] => [path, `/master${path}`];
 
+/**
+ * How long a leader-only request waits for a newly elected master to finish recovering its
+ * registry (usually milliseconds) before it is answered 503, so that agents and schedulers that
+ * detected the new leader at once are not turned away into their backoff.
+ */
+const RECOVERY_WAIT_MS = 5000;
+
 export function createMasterApp(master: Master, leadership: Leadership, log: Logger): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
 
-  /** Leader-only endpoints: a standby answers 307 to the leader, or 503 when there is none. */
-  const requireLeader = (req: Request, res: Response): boolean => {
-    if (leadership.isLeader()) return true;
+  /**
+   * Leader-only endpoints: a standby answers 307 to the leader, or 503 when there is none; a
+   * master still recovering answers 503 once `RECOVERY_WAIT_MS` has passed.
+   */
+  const requireLeader = async (req: Request, res: Response): Promise<boolean> => {
+    const status = await leadership.settled(RECOVERY_WAIT_MS);
+    if (status === 'leading') return true;
+    if (status === 'recovering') {
+      sendError(res, new MesoError('NO_LEADER', 'Master has not finished recovery'));
+      return false;
+    }
     const leader = leadership.leader();
     if (leader === undefined) {
       sendError(res, new MesoError('NO_LEADER', 'No leader elected'));
@@ -53,8 +70,8 @@ export function createMasterApp(master: Master, leadership: Leadership, log: Log
   app.all(
     both('/api/v1/scheduler'),
     rawTextBody(),
-    handle((req, res) => {
-      if (!requireLeader(req, res)) return;
+    handle(async (req, res) => {
+      if (!(await requireLeader(req, res))) return;
       requireJsonCall(req);
       const call = parseWith(SchedulerCallSchema, parseJsonText(bodyText(req, 'Call'), 'Call'), 'Call');
       const streamIdHeader = req.header('Mesos-Stream-Id');
@@ -75,8 +92,8 @@ export function createMasterApp(master: Master, leadership: Leadership, log: Log
   app.all(
     AGENT_API_PATH,
     rawTextBody(),
-    handle((req, res) => {
-      if (!requireLeader(req, res)) return;
+    handle(async (req, res) => {
+      if (!(await requireLeader(req, res))) return;
       requireJsonCall(req);
       const call = parseWith(
         AgentCallSchema,
@@ -111,26 +128,23 @@ export function createMasterApp(master: Master, leadership: Leadership, log: Log
     }),
   );
 
-  const leaderView = (): { pid: string; info: Record<string, unknown> } | undefined => {
-    const leader = leadership.leader();
-    if (leader === undefined) return undefined;
-    return {
-      pid: leader.pid,
-      info: { id: leader.id, pid: leader.pid, port: leader.port, hostname: leader.hostname },
-    };
-  };
-
+  /** Read endpoints only the leader can answer (a standby's view is empty): 307 elsewhere. */
   const readOnly = (path: string | string[], render: (req: Request) => unknown): void => {
     app.get(
       path,
-      handle((req, res) => {
-        if (!requireLeader(req, res)) return;
+      handle(async (req, res) => {
+        if (!(await requireLeader(req, res))) return;
         res.json(render(req));
       }),
     );
   };
 
-  readOnly([...both('/state'), ...both('/state.json')], () => stateJson(master, leaderView()));
+  // Every master answers `/state` itself, naming the leader (Mesos does the same on standbys).
+  app.get([...both('/state'), ...both('/state.json')], (_req, res) => {
+    res.json(
+      stateJson(master, { leader: leadership.leader(), electedTimeSec: leadership.electedTimeSec() }),
+    );
+  });
   readOnly(both('/state-summary'), () => stateSummaryJson(master));
   readOnly(both('/frameworks'), (req) => {
     const id = queryString(req, 'framework_id');
@@ -148,7 +162,7 @@ export function createMasterApp(master: Master, leadership: Leadership, log: Log
       slaves: [...master.agents.all()]
         .filter((a) => a.state !== 'unreachable' && (id === undefined || a.id === id))
         .map((a) => agentJson(master, a)),
-      recovered_slaves: [],
+      recovered_slaves: recoveredAgentsJson(master),
     };
   });
   readOnly(both('/tasks'), (req) => {
@@ -179,6 +193,7 @@ export function createMasterApp(master: Master, leadership: Leadership, log: Log
     res.json(versionJson());
   });
 
+  app.use(operatorRouter(master, requireLeader));
   app.use((req, res) =>
     sendError(res, new MesoError('NOT_FOUND', `No endpoint at '${req.method} ${req.path}'`)),
   );

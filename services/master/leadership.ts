@@ -1,19 +1,33 @@
 /**
- * Who leads. A standalone master always leads; with ZooKeeper the contender and detector feed
- * this (see `services/coordination`). HTTP handlers consult it to redirect or refuse.
+ * Who leads, as the HTTP handlers see it: serve, wait for recovery, or redirect to the leader.
+ * `MasterElection` (election.ts) implements it for both the standalone and the ZooKeeper contender.
  */
 import type { MasterInfo } from '../core/v1/cluster.js';
 
-export interface Leadership {
-  isLeader(): boolean;
-  /** The current leader's info, when one is known (this master's own when it leads). */
-  leader(): MasterInfo | undefined;
-}
+/**
+ * - `leading`: elected and recovered; serves every endpoint.
+ * - `recovering`: elected, still reading the registry; leader-only calls wait, then get 503.
+ * - `standby`: not the leader; leader-only calls are redirected to `leader()` (503 if none).
+ */
+export type LeadershipStatus = 'leading' | 'recovering' | 'standby';
 
-export const standaloneLeadership = (self: MasterInfo): Leadership => ({
-  isLeader: () => true,
-  leader: () => self,
-});
+export interface Leadership {
+  /**
+   * Where this master stands at the moment of the call: a leader whose ZooKeeper lease ran out
+   * (it was frozen past its session timeout, say) answers `standby` here before any ZooKeeper
+   * event told it so.
+   */
+  status(): LeadershipStatus;
+  /**
+   * Resolves with `status()` once this master is no longer recovering, or after `maxWaitMs` at the
+   * latest; at once when it is not recovering.
+   */
+  settled(maxWaitMs: number): Promise<LeadershipStatus>;
+  /** The leader: this master's own info while it leads or recovers; `undefined` when none is known. */
+  leader(): MasterInfo | undefined;
+  /** When this master was elected (seconds since the epoch); `undefined` unless it leads or recovers. */
+  electedTimeSec(): number | undefined;
+}
 
 /** `//host:port`, the protocol-relative form Mesos puts in `Location` headers. */
 export const leaderLocation = (leader: MasterInfo): string => `//${leader.hostname}:${leader.port}`;

@@ -14,6 +14,12 @@ export interface MasterConfig {
   readonly agentPingTimeoutMs: number;
   /** Missed pings after which an agent is marked unreachable (Mesos `--max_agent_ping_timeouts`). @default 5 */
   readonly maxAgentPingTimeouts: number;
+  /**
+   * How long a newly elected master waits for the agents in its registry to re-register before
+   * marking the missing ones unreachable (Mesos `--agent_reregister_timeout`, which refuses values
+   * under 10 minutes; meso accepts any positive value, so tests can be quick). @default 600000
+   */
+  readonly agentReregisterTimeoutMs: number;
   /** Heartbeats on scheduler streams; Mesos fixes this at 15 s. @default 15000 */
   readonly heartbeatIntervalMs: number;
   /** Mesos `--min_allocatable_resources`. @default [{cpus: 0.01}, {mem: 32}] */
@@ -34,6 +40,7 @@ export const MASTER_DEFAULTS = {
   allocationIntervalMs: 1000,
   agentPingTimeoutMs: 15_000,
   maxAgentPingTimeouts: 5,
+  agentReregisterTimeoutMs: 600_000,
   heartbeatIntervalMs: 15_000,
   minAllocatable: [{ cpus: 0.01 }, { mem: 32 }],
   maxCompletedFrameworks: 50,

@@ -32,6 +32,7 @@ import type { Logger } from '../log/logger.js';
 import type { EventSink } from '../transport/event-stream.js';
 import { AgentRegistry } from './agent-registry.js';
 import { MasterEventBus } from './master-events.js';
+import { RolePolicy } from './operator/policy.js';
 import { isRejection, planLaunches } from './launch-validation.js';
 import { MAX_REFUSE_MS, MAX_STATUSES_PER_TASK, type MasterConfig } from './master-config.js';
 import { validateFrameworkInfo } from './framework-validation.js';
@@ -67,6 +68,8 @@ export class Master {
   readonly agents: AgentRegistry;
   /** Task, agent, framework and offer events, for the operator API and metrics. */
   readonly events = new MasterEventBus();
+  /** Role weights and quota, applied to the allocator; the registry persists them (see policy.ts). */
+  readonly policy: RolePolicy;
   readonly startTimeSec: number;
   private nextFrameworkNumber = 0;
   private nextOfferNumber = 0;
@@ -76,6 +79,7 @@ export class Master {
     this.log = deps.log.child({ component: 'master' });
     this.startTimeSec = deps.clock.nowMs() / 1000;
     this.agents = new AgentRegistry(this, deps);
+    this.policy = new RolePolicy(deps.allocator);
   }
 
   get info(): MasterInfo {
@@ -281,6 +285,7 @@ export class Master {
       if (offer !== undefined && dropped.includes(offer.role)) this.rescindOffer(offer);
     }
     this.deps.allocator.updateFramework(fw.id, this.descriptor(fw));
+    this.events.emit({ type: 'FRAMEWORK_UPDATED', framework: fw });
     const unsuppressed = [...wasSuppressed].filter((r) => !fw.suppressedRoles.has(r) && roles.includes(r));
     if (unsuppressed.length > 0) this.deps.allocator.reviveRoles(fw.id, unsuppressed);
     this.deps.requestAllocation();
@@ -297,9 +302,16 @@ export class Master {
     this.rescindFrameworkOffers(fw);
     const timeoutMs = Math.max(0, fw.info.failover_timeout * 1000);
     this.log.info('framework disconnected', { frameworkId: fw.id, failoverTimeoutMs: timeoutMs });
+    this.events.emit({ type: 'FRAMEWORK_UPDATED', framework: fw });
+    this.expectFrameworkWithin(fw, timeoutMs, 'failover timeout elapsed');
+  }
+
+  /** Removes `fw` (giving `why`) unless its scheduler subscribes within `timeoutMs`. */
+  expectFrameworkWithin(fw: FrameworkRecord, timeoutMs: number, why: string): void {
+    fw.cancelFailover?.();
     fw.cancelFailover = this.deps.clock.after(timeoutMs, () => {
       delete fw.cancelFailover;
-      if (fw.state === 'disconnected') this.removeFramework(fw, 'failover timeout elapsed');
+      if (fw.state !== 'subscribed' && this.frameworks.get(fw.id) === fw) this.removeFramework(fw, why);
     });
   }
 
@@ -334,8 +346,11 @@ export class Master {
     this.events.emit({ type: 'FRAMEWORK_REMOVED', framework: fw });
   }
 
-  /** A framework learned from a re-registering agent; it stays inactive until its scheduler subscribes. */
-  recoverFramework(info: FrameworkInfo): FrameworkRecord | undefined {
+  /**
+   * A framework learned from a re-registering agent or, after a failover, from the registry; it
+   * stays inactive until its scheduler subscribes.
+   */
+  recoverFramework(info: FrameworkInfo, source: 'agent' | 'registry'): FrameworkRecord | undefined {
     const id = info.id?.value as FrameworkId | undefined;
     if (id === undefined) return undefined;
     const known = this.frameworks.get(id);
@@ -345,7 +360,7 @@ export class Master {
     fw.state = 'recovered';
     this.frameworks.set(id, fw);
     this.deps.allocator.addFramework(id, this.descriptor(fw), [], false);
-    this.log.info('framework recovered from agent', { frameworkId: id });
+    this.log.info('framework recovered', { frameworkId: id, source });
     this.events.emit({ type: 'FRAMEWORK_ADDED', framework: fw });
     return fw;
   }
@@ -738,6 +753,9 @@ export class Master {
         continue;
       }
       const agent = agent_id === undefined ? undefined : this.agents.get(agent_id.value as AgentId);
+      // Mesos: a task on an agent the registry lists but that has not re-registered since the
+      // failover gets no answer; the agent's re-registration, or its removal, will tell.
+      if (agent === undefined && this.agents.recovered.has(agent_id?.value as AgentId)) continue;
       const [state, message] =
         agent_id === undefined
           ? (['TASK_UNKNOWN', 'Reconciliation: task is unknown'] as const)

@@ -4,7 +4,7 @@
  * plain strings, resources collapsed into `{"cpus":2,"mem":1024,...}`), and tools read them as is.
  */
 import { Resources } from '../core/resources.js';
-import { hasCapability } from '../core/v1/cluster.js';
+import { hasCapability, type MasterInfo } from '../core/v1/cluster.js';
 import { MESO_RELEASE, MESO_VERSION } from '../core/version.js';
 import type { Master } from './master.js';
 import type { AgentRecord, FrameworkRecord, OfferRecord, TaskRecord } from './records.js';
@@ -114,12 +114,18 @@ export function frameworkJson(master: Master, fw: FrameworkRecord, withTasks = t
   };
 }
 
+/** The agent's port and libprocess-style pid (`slave(1)@10.0.0.3:5051`). */
+export function agentEndpoint(agent: AgentRecord): { port: number; pid: string } {
+  const url = new URL(agent.url);
+  const port = Number(url.port || 5051);
+  return { port, pid: `slave(1)@${url.hostname}:${port}` };
+}
+
 export function agentJson(master: Master, agent: AgentRecord): Json {
   const used = [...agent.tasks.values()].reduce((sum, t) => sum.plus(t.resources), Resources.EMPTY);
   let offered = Resources.EMPTY;
   for (const offer of master.offers.values())
     if (offer.agentId === agent.id) offered = offered.plus(offer.resources);
-  const url = new URL(agent.url);
   const reserved: Record<string, Json> = {};
   for (const role of agent.total.reservedRoles()) {
     reserved[role] = agent.total.filter((_, r) => r === role).toLegacyObject();
@@ -127,8 +133,7 @@ export function agentJson(master: Master, agent: AgentRecord): Json {
   return {
     id: agent.id,
     hostname: agent.info.hostname,
-    port: Number(url.port || 5051),
-    pid: `slave(1)@${url.hostname}:${url.port || 5051}`,
+    ...agentEndpoint(agent),
     attributes: Object.fromEntries(
       agent.attributes.map((a) => [
         a.name,
@@ -163,12 +168,29 @@ export function versionJson(): Json {
   };
 }
 
-export function stateJson(master: Master, leader: { pid: string; info: Json } | undefined): Json {
+/** Agents a newly elected master awaits (from its registry) that have not re-registered yet. */
+export function recoveredAgentsJson(master: Master): Json[] {
+  return [...master.agents.recovered.values()].map((agent) => {
+    const url = new URL(agent.url);
+    const port = Number(url.port || 5051);
+    return { id: agent.id, hostname: agent.hostname, port, pid: `slave(1)@${url.hostname}:${port}` };
+  });
+}
+
+/**
+ * `/master/state`. Standbys answer it too, with their (empty) view and `leader` / `leader_info`
+ * naming the leader, as Mesos does; `elected_time` only appears on the leader.
+ */
+export function stateJson(
+  master: Master,
+  election: { readonly leader: MasterInfo | undefined; readonly electedTimeSec: number | undefined },
+): Json {
   const agents = [...master.agents.all()];
+  const { leader, electedTimeSec } = election;
   return {
     ...versionJson(),
     start_time: master.startTimeSec,
-    elected_time: master.startTimeSec,
+    ...(electedTimeSec !== undefined && { elected_time: electedTimeSec }),
     id: master.info.id,
     pid: master.info.pid,
     hostname: master.info.hostname,
@@ -176,11 +198,11 @@ export function stateJson(master: Master, leader: { pid: string; info: Json } | 
     activated_slaves: agents.filter((a) => a.state === 'active').length,
     deactivated_slaves: 0,
     unreachable_slaves: agents.filter((a) => a.state === 'unreachable').length,
-    ...(leader !== undefined && { leader: leader.pid, leader_info: leader.info }),
+    ...(leader !== undefined && { leader: leader.pid, leader_info: leader }),
     ...(master.config.cluster !== undefined && { cluster: master.config.cluster }),
     flags: master.config.flags,
     slaves: agents.filter((a) => a.state !== 'unreachable').map((a) => agentJson(master, a)),
-    recovered_slaves: [],
+    recovered_slaves: recoveredAgentsJson(master),
     frameworks: [...master.frameworks.values()].map((fw) => frameworkJson(master, fw)),
     completed_frameworks: master.completedFrameworks.map((fw) => frameworkJson(master, fw)),
     orphan_tasks: [],

@@ -1,0 +1,179 @@
+/**
+ * The master's scrape-time gauges, computed from its state in one pass over agents, frameworks,
+ * tasks and offers: resources (capacity, offered, allocated, used) by cluster, role, framework
+ * and agent; dominant shares; agents, frameworks and tasks by state. Nothing here is kept between
+ * scrapes, so the gauges cannot drift from the state they describe.
+ *
+ * Cost: O(agents + tasks + offers + executors reporting usage) per scrape, with sums kept in
+ * plain maps and written once per label set (see `bench/metrics-scrape.ts`).
+ */
+import type { AllocatorShares } from '../allocator/allocator.js';
+import type { AgentId } from '../core/ids.js';
+import { fromMilli, type Resources } from '../core/resources.js';
+import { type GaugeSink, type GaugeSpec, inBaseUnits, type LabelValues, MasterMetrics } from '../metrics/index.js';
+import type { ExecutorUsage } from './agent-usage-poller.js';
+import type { Master } from './master.js';
+
+const m = MasterMetrics;
+
+/** Live task states always exported (as 0 when no task is in them), so graphs drop to 0 rather than vanish. */
+const TASK_STATES_ALWAYS_EXPORTED = [
+  'TASK_STAGING',
+  'TASK_STARTING',
+  'TASK_RUNNING',
+  'TASK_KILLING',
+  'TASK_UNREACHABLE',
+] as const;
+
+/** What the agents' usage reports measure. */
+const USAGE_RESOURCES = ['cpus', 'mem'];
+
+export interface MasterStateView {
+  readonly master: Pick<Master, 'agents' | 'frameworks' | 'offers'>;
+  readonly shares: AllocatorShares;
+  readonly usage: ReadonlyMap<AgentId, readonly ExecutorUsage[]>;
+}
+
+/** Sums in base units by key (a role, framework or agent id; `''` for the cluster) and resource name. */
+class Tally {
+  readonly sums = new Map<string, Map<string, number>>();
+
+  add(key: string, resource: string, value: number): void {
+    let byResource = this.sums.get(key);
+    if (byResource === undefined) this.sums.set(key, (byResource = new Map()));
+    byResource.set(resource, (byResource.get(resource) ?? 0) + value);
+  }
+}
+
+interface Scope {
+  readonly role: string | undefined;
+  readonly framework: string;
+  readonly agent: string;
+}
+
+/** One kind of resource figure (offered, allocated or used) in every scope at once. */
+class ScopedTally {
+  readonly cluster = new Tally();
+  readonly role = new Tally();
+  readonly framework = new Tally();
+  readonly agent = new Tally();
+
+  /** Cluster totals start at 0 for `resources`, so ratios read 0 rather than nothing when idle. */
+  constructor(resources: Iterable<string>) {
+    for (const resource of resources) this.cluster.add('', resource, 0);
+  }
+
+  add(scope: Scope, resource: string, value: number): void {
+    this.cluster.add('', resource, value);
+    if (scope.role !== undefined) this.role.add(scope.role, resource, value);
+    this.framework.add(scope.framework, resource, value);
+    this.agent.add(scope.agent, resource, value);
+  }
+
+  addResources(scope: Scope, resources: Resources): void {
+    for (const [name, milli] of resources.scalarQuantities()) this.add(scope, name, inBaseUnits(name, fromMilli(milli)));
+  }
+
+  write(sink: GaugeSink, kind: 'offered' | 'allocated' | 'used'): void {
+    writeTally(sink, m.cluster[kind], this.cluster, (_, resource) => ({ resource }));
+    writeTally(sink, m.role[kind], this.role, (role, resource) => ({ role, resource }));
+    writeTally(sink, m.framework[kind], this.framework, (framework, resource) => ({ framework, resource }));
+    writeTally(sink, m.agent[kind], this.agent, (agent, resource) => ({ agent, resource }));
+  }
+}
+
+function writeTally<L extends string>(
+  sink: GaugeSink,
+  spec: GaugeSpec<L>,
+  tally: Tally,
+  labels: (key: string, resource: string) => LabelValues<L>,
+): void {
+  for (const [key, sums] of tally.sums) {
+    for (const [resource, value] of sums) sink.set(spec, labels(key, resource), value);
+  }
+}
+
+export function collectMasterState(sink: GaugeSink, view: MasterStateView): void {
+  const { master } = view;
+  const resources = collectAgents(sink, master);
+  const roleOfExecutor = collectFrameworks(sink, master, resources);
+  const offered = new ScopedTally(resources);
+  for (const offer of master.offers.values()) {
+    offered.addResources({ role: offer.role, framework: offer.frameworkId, agent: offer.agentId }, offer.resources);
+  }
+  offered.write(sink, 'offered');
+  sink.set(m.offersOutstanding, {}, master.offers.size);
+
+  const used = new ScopedTally(USAGE_RESOURCES.filter((name) => resources.has(name)));
+  for (const [agent, executors] of view.usage) {
+    for (const executor of executors) {
+      // An executor whose tasks the master no longer tracks still uses the agent; it has no role here.
+      const role = roleOfExecutor.get(`${executor.frameworkId}/${executor.executorId}`);
+      const scope = { role, framework: executor.frameworkId, agent };
+      used.add(scope, 'cpus', executor.cpus);
+      used.add(scope, 'mem', executor.memBytes);
+    }
+  }
+  used.write(sink, 'used');
+
+  for (const [role, share] of view.shares.roles) sink.set(m.roleDominantShare, { role }, share);
+  for (const [framework, byRole] of view.shares.frameworks) {
+    for (const [role, share] of byRole) sink.set(m.frameworkDominantShare, { framework, role }, share);
+  }
+}
+
+/** Frameworks, tasks and allocated resources; returns the role of each `<framework>/<executor>`. */
+function collectFrameworks(
+  sink: GaugeSink,
+  master: MasterStateView['master'],
+  resources: ReadonlySet<string>,
+): Map<string, string> {
+  const roleOfExecutor = new Map<string, string>();
+  const allocated = new ScopedTally(resources);
+  const tasks = new Map<string, number>(TASK_STATES_ALWAYS_EXPORTED.map((state) => [state, 0]));
+  let active = 0;
+  let streams = 0;
+  for (const fw of master.frameworks.values()) {
+    if (fw.state === 'subscribed') active++;
+    if (fw.connection !== undefined) streams++;
+    sink.set(m.frameworkInfo, { framework: fw.id, name: fw.info.name }, 1);
+    for (const task of fw.tasks.values()) {
+      tasks.set(task.state, (tasks.get(task.state) ?? 0) + 1);
+      // A command task's executor id is its task id on the agent.
+      roleOfExecutor.set(`${fw.id}/${task.executorId ?? task.taskId}`, task.role);
+      if (!task.resourcesReleased) {
+        allocated.addResources({ role: task.role, framework: fw.id, agent: task.agentId }, task.resources);
+      }
+    }
+    for (const task of fw.unreachableTasks.values()) tasks.set(task.state, (tasks.get(task.state) ?? 0) + 1);
+  }
+  allocated.write(sink, 'allocated');
+  for (const [state, count] of tasks) sink.set(m.tasks, { state }, count);
+  sink.set(m.frameworks, { state: 'active' }, active);
+  sink.set(m.frameworks, { state: 'inactive' }, master.frameworks.size - active);
+  sink.set(m.schedulerStreams, {}, streams);
+  return roleOfExecutor;
+}
+
+/** Agents by state and their capacity; returns the scalar resource names the cluster has. */
+function collectAgents(sink: GaugeSink, master: MasterStateView['master']): Set<string> {
+  const states = new Map<string, number>([
+    ['active', 0],
+    ['disconnected', 0],
+    ['unreachable', 0],
+  ]);
+  const capacity = new Tally();
+  for (const agent of master.agents.all()) {
+    states.set(agent.state, (states.get(agent.state) ?? 0) + 1);
+    if (agent.state === 'unreachable') continue;
+    sink.set(m.agentInfo, { agent: agent.id, hostname: agent.info.hostname }, 1);
+    for (const [name, milli] of agent.total.scalarQuantities()) {
+      const value = inBaseUnits(name, fromMilli(milli));
+      capacity.add('', name, value);
+      sink.set(m.agentResourcesCapacity, { agent: agent.id, resource: name }, value);
+    }
+  }
+  for (const [state, count] of states) sink.set(m.agents, { state }, count);
+  writeTally(sink, m.resourcesCapacity, capacity, (_, resource) => ({ resource }));
+  return new Set(capacity.sums.get('')?.keys());
+}

@@ -1,0 +1,136 @@
+/**
+ * High availability harness: masters contending through ZooKeeper as separate `meso` processes
+ * (via `Cluster`), and how to tell which of them leads, as a client would see it. Shared by
+ * `test/integration/ha-*.test.ts` and `bench/failover.ts`.
+ *
+ *   const ha = new HaMasters(cluster, zkGroupUrl(zk.connectString), { zk_session_timeout: '3secs' });
+ *   await ha.start(3);
+ *   const leader = await ha.leader(10_000);
+ *   await ha.kill(leader);                  // SIGKILL; `ha.live` no longer lists it
+ */
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import type { Cluster, Flags, MesoProcess } from './cluster.js';
+import { waitFor } from './cluster.js';
+
+/** The parts of `/master/state` these tests read. */
+export interface MasterState {
+  readonly id: string;
+  readonly pid: string;
+  /** Only on the elected master. */
+  readonly elected_time?: number;
+  readonly leader?: string;
+  readonly leader_info?: { readonly id: string; readonly hostname: string; readonly port: number };
+  readonly slaves: readonly { readonly id: string; readonly active: boolean }[];
+  readonly recovered_slaves: readonly { readonly id: string }[];
+  readonly unreachable_slaves: number;
+  readonly frameworks: readonly {
+    readonly id: string;
+    readonly active: boolean;
+    readonly recovered: boolean;
+    readonly tasks: readonly { readonly id: string; readonly state: string; readonly slave_id: string }[];
+    readonly unreachable_tasks: readonly { readonly id: string; readonly state: string }[];
+  }[];
+  readonly completed_frameworks: readonly { readonly id: string }[];
+}
+
+/** A fresh group path on `connectString`, so runs never see each other's nodes. */
+export const zkGroupUrl = (connectString: string): string => `zk://${connectString}/meso-test/${randomUUID()}`;
+
+export async function masterState(master: MesoProcess): Promise<MasterState> {
+  const res = await fetch(`${master.url}/master/state`, { signal: AbortSignal.timeout(2000) });
+  if (!res.ok) throw new Error(`${master.url}/master/state answered ${res.status}`);
+  return (await res.json()) as MasterState;
+}
+
+/** The masters of one election group; killed ones leave `live`, restarted ones join it. */
+export class HaMasters {
+  readonly live: MesoProcess[] = [];
+
+  constructor(
+    private readonly cluster: Cluster,
+    /** The `--zk` URL. */
+    readonly zk: string,
+    private readonly flags: Flags = {},
+  ) {}
+
+  /** Starts `count` masters one after the other, so the first one started leads. */
+  async start(count: number): Promise<void> {
+    for (let i = 0; i < count; i++) await this.add();
+  }
+
+  /** Starts one more master (what a supervisor does after a master exited). */
+  async add(): Promise<MesoProcess> {
+    const master = await this.cluster.startMaster({ zk: this.zk, ...this.flags });
+    this.live.push(master);
+    void master.exited.then(() => this.forget(master));
+    return master;
+  }
+
+  /** SIGKILLs `master` (a crash) and waits until it is gone. */
+  async kill(master: MesoProcess): Promise<void> {
+    await master.kill('SIGKILL');
+    this.forget(master);
+  }
+
+  /**
+   * The live masters that consider themselves elected (their `/master/state` has `elected_time`),
+   * paired with their states; masters that do not answer (frozen, say) are left out.
+   */
+  async leaders(): Promise<{ readonly master: MesoProcess; readonly state: MasterState }[]> {
+    const answers = await Promise.all(
+      this.live.map((master) =>
+        masterState(master).then(
+          (state) => ({ master, state }),
+          () => undefined,
+        ),
+      ),
+    );
+    return answers.filter((a) => a !== undefined && a.state.elected_time !== undefined) as {
+      master: MesoProcess;
+      state: MasterState;
+    }[];
+  }
+
+  /** Waits until exactly one live master leads and returns it. */
+  async leader(timeoutMs: number, except?: MesoProcess): Promise<MesoProcess> {
+    return waitFor(
+      async () => {
+        const leaders = await this.leaders();
+        const only = leaders.length === 1 ? leaders[0]?.master : undefined;
+        return only !== except && only;
+      },
+      timeoutMs,
+      `exactly one leading master${except === undefined ? '' : ` other than ${except.url}`}`,
+    );
+  }
+
+  /** A live master other than `leader`. */
+  standby(leader: MesoProcess): MesoProcess {
+    const standby = this.live.find((m) => m !== leader);
+    if (standby === undefined) throw new Error('no standby master is running');
+    return standby;
+  }
+
+  private forget(master: MesoProcess): void {
+    const index = this.live.indexOf(master);
+    if (index !== -1) this.live.splice(index, 1);
+  }
+}
+
+/** Runs `meso <args>` to completion (for commands expected to fail at start-up). */
+export async function runMeso(
+  args: readonly string[],
+  timeoutMs: number,
+): Promise<{ readonly code: number | null; readonly output: string }> {
+  const entry = new URL('../../services/cmd/meso.js', import.meta.url);
+  const child = spawn(process.execPath, [entry.pathname, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const [code] = (await once(child, 'exit')) as [number | null];
+  clearTimeout(timer);
+  return { code, output };
+}
