@@ -20,6 +20,7 @@
  * Usage: node dist/bench/run.js allocator [--quick] [--agents 1000,10000] [--frameworks 100,1000]
  *        [--rounds N] [--naive-rounds K] [--events N]
  */
+import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { AgentId, FrameworkId } from '../services/core/ids.js';
 import { Resources } from '../services/core/resources.js';
@@ -115,21 +116,26 @@ const fingerprint = (offers: readonly Allocation[]): string =>
 
 interface RoundsResult {
   readonly cycleMs: number[];
+  /** CPU time of the process during each cycle (user + system, all threads). */
+  readonly cycleCpuMs: number[];
   readonly offersPerRound: number[];
   readonly fingerprints: string[];
 }
 
 /** Declines the previous round's offers with a long filter, then times one cycle; `rounds` times. */
 function runRounds(subject: DeclineOffersSubject, rounds: number, fingerprintRounds: number): RoundsResult {
-  const result: RoundsResult = { cycleMs: [], offersPerRound: [], fingerprints: [] };
+  const result: RoundsResult = { cycleMs: [], cycleCpuMs: [], offersPerRound: [], fingerprints: [] };
   let offers: Allocation[] = [];
   for (let round = 0; round < rounds; round++) {
     const nowMs = (round + 1) * INTERVAL_MS;
     for (const o of offers)
       subject.recoverResources(o.frameworkId, o.agentId, o.role, o.resources, nowMs + REFUSE_MS);
     const startMs = performance.now();
+    const startCpu = process.cpuUsage();
     offers = subject.allocate(nowMs);
+    const cpu = process.cpuUsage(startCpu);
     result.cycleMs.push(performance.now() - startMs);
+    result.cycleCpuMs.push((cpu.user + cpu.system) / 1_000);
     result.offersPerRound.push(offers.length);
     if (round < fingerprintRounds) result.fingerprints.push(fingerprint(offers));
   }
@@ -275,7 +281,7 @@ interface NaiveClient {
   allocationCount: number;
 }
 
-function benchmarkCell(agents: number, frameworks: number, settings: Settings): Row {
+function benchmarkCell(agents: number, frameworks: number, settings: Settings) {
   const rounds = settings.rounds ?? 2 * frameworks;
   const naiveRounds = Math.min(settings.naiveRounds, rounds);
 
@@ -308,6 +314,9 @@ function benchmarkCell(agents: number, frameworks: number, settings: Settings): 
     cycle_ms_p50: percentile(meso.cycleMs, 50),
     cycle_ms_p99: percentile(meso.cycleMs, 99),
     cycle_ms_max: Math.max(...meso.cycleMs),
+    cycle_cpu_ms_p50: percentile(meso.cycleCpuMs, 50),
+    cycle_cpu_ms_p99: percentile(meso.cycleCpuMs, 99),
+    cycle_cpu_ms_max: Math.max(...meso.cycleCpuMs),
     event_us_p50: percentile(eventMicros, 50),
     event_us_p99: percentile(eventMicros, 99),
     heap_bytes_per_agent: Math.round((setupBytes - baseBytes) / agents),
@@ -329,9 +338,16 @@ export async function main(args: string[]): Promise<void> {
   for (const agents of settings.agents) {
     for (const frameworks of settings.frameworks) {
       const row = benchmarkCell(agents, frameworks, settings);
-      rows.push({ ...row, heap_measurement: globalThis.gc === undefined ? 'approximate' : 'gc' });
+      // Other work on the machine inflates wall time; the CPU-time columns are less affected.
+      const load = loadavg()[0]!;
+      rows.push({
+        ...row,
+        load_avg_1m: load,
+        heap_measurement: globalThis.gc === undefined ? 'approximate' : 'gc',
+      });
       console.log(
-        `${agents} agents × ${frameworks} frameworks: cycle p50 ${row.cycle_ms_p50} ms, p99 ${row.cycle_ms_p99} ms`,
+        `${agents} agents × ${frameworks} frameworks: cycle p50 ${row.cycle_ms_p50.toFixed(1)} ms, ` +
+          `p99 ${row.cycle_ms_p99.toFixed(1)} ms (load average ${load.toFixed(1)})`,
       );
     }
   }
@@ -347,6 +363,8 @@ const TABLE_COLUMNS = [
   'cycle_ms_p50',
   'cycle_ms_p99',
   'cycle_ms_max',
+  'cycle_cpu_ms_p50',
+  'cycle_cpu_ms_p99',
   'event_us_p50',
   'event_us_p99',
   'heap_bytes_per_agent',
@@ -356,4 +374,5 @@ const TABLE_COLUMNS = [
   'meso_cycle_ms_p50_same_rounds',
   'speedup_vs_naive',
   'offers_identical_to_naive',
+  'load_avg_1m',
 ];

@@ -15,10 +15,10 @@
  *        [--roles 10] [--runs 30]
  */
 import { performance } from 'node:perf_hooks';
-import type { AgentId } from '../services/core/ids.js';
 import { silentLogger } from '../services/log/logger.js';
 import { InProcessCluster } from '../services/master/in-process-cluster.js';
 import { MasterInstrumentation } from '../services/master/master-metrics.js';
+import type { AgentRecord } from '../services/master/records.js';
 import { stateJson } from '../services/master/state-json.js';
 import { MasterMetrics, masterSnapshot, PromMetrics, specsOf } from '../services/metrics/index.js';
 import { formatTable, percentile, type Row, writeResults } from './lib/report.js';
@@ -62,43 +62,51 @@ async function measure(runs: number, body: () => Promise<string> | string) {
   return { times, bytes: Buffer.byteLength(text) };
 }
 
-/** Builds the cluster; returns it with its instrumentation attached and usage polled. */
+/** Builds the cluster with its instrumentation attached from the start, and polls usage twice. */
 async function buildCluster(settings: Settings) {
-  const cluster = new InProcessCluster({
-    agents: settings.agents,
-    frameworks: settings.frameworks,
-    roles: settings.roles,
-    agentResources: AGENT_RESOURCES,
-  });
-  const tasksPerAgent = Math.ceil(settings.tasks / settings.agents);
-  let launched = 0;
-  while (launched < settings.tasks) {
-    const added = cluster.launchOnEveryOffer(Math.min(tasksPerAgent, settings.tasks - launched), TASK_RESOURCES);
-    if (added === 0) throw new Error(`only ${launched} tasks fit on ${settings.agents} agents`);
-    launched += added;
-  }
+  const cluster = new InProcessCluster();
   const { master, allocator, clock } = cluster;
-  // What is left on each agent goes out as offers nobody answers.
-  master.applyAllocations(allocator.allocate(clock.nowMs()));
+  const agentsByUrl = new Map<string, AgentRecord>();
   const metrics = new MasterInstrumentation({
     clock,
     log: silentLogger,
-    fetchStatistics: (url) => Promise.resolve(fakeStatistics(cluster, url)),
+    // Polled by hand below, twice, so that CPU rates exist.
+    usagePollIntervalMs: 3_600_000,
+    fetchStatistics: (url) => Promise.resolve(fakeStatistics(cluster, agentsByUrl.get(url))),
   });
   metrics.attach({ master, leadership: { status: () => 'leading' }, allocator });
+  cluster.addAgents(settings.agents, AGENT_RESOURCES);
+  cluster.addFrameworks(settings.frameworks, settings.roles);
+  for (const agent of master.agents.all()) agentsByUrl.set(agent.url, agent);
+  const tasksPerAgent = Math.ceil(settings.tasks / settings.agents);
+  let launched = 0;
+  while (launched < settings.tasks) {
+    const added = cluster.launchOnEveryOffer(
+      Math.min(tasksPerAgent, settings.tasks - launched),
+      TASK_RESOURCES,
+    );
+    if (added === 0) throw new Error(`only ${launched} tasks fit on ${settings.agents} agents`);
+    launched += added;
+  }
+  // What is left on each agent goes out as offers nobody answers.
+  master.applyAllocations(allocator.allocate(clock.nowMs()));
   for (let run = 0; run < 100; run++) {
-    metrics.allocationRun({ trigger: 'periodic', durationMs: run % 7, agentsConsidered: 0, agentsSkipped: 0, allocations: 0 });
+    metrics.allocationRun({
+      trigger: 'periodic',
+      durationMs: run % 7,
+      agentsConsidered: 0,
+      agentsSkipped: 0,
+      allocations: 0,
+    });
   }
   await metrics.pollUsage();
   clock.advance(5000);
   await metrics.pollUsage();
-  metrics.stop();
   return { cluster, metrics, launched };
 }
 
-/** `/monitor/statistics` of the agent at `url`: each task busy at half a core, 100 MiB resident. */
-function fakeStatistics(cluster: InProcessCluster, url: string): unknown[] {
-  const agent = [...cluster.master.agents.all()].find((a) => a.url === url);
+/** `/monitor/statistics` of `agent`: each task busy at half a core, 100 MiB resident. */
+function fakeStatistics(cluster: InProcessCluster, agent: AgentRecord | undefined): unknown[] {
   const nowSec = cluster.clock.nowMs() / 1000;
   return [...(agent?.tasks.values() ?? [])].map((task) => ({
     framework_id: task.frameworkId,
@@ -128,7 +136,11 @@ export async function main(args: string[]): Promise<void> {
   const empty = new PromMetrics(specsOf(MasterMetrics));
   const exposition = await metrics.registry.exposition();
   const cases: { endpoint: string; series: number | null; render: () => Promise<string> | string }[] = [
-    { endpoint: '/metrics (empty registry)', series: seriesIn(await empty.exposition()), render: () => empty.exposition() },
+    {
+      endpoint: '/metrics (empty registry)',
+      series: seriesIn(await empty.exposition()),
+      render: () => empty.exposition(),
+    },
     { endpoint: '/metrics', series: seriesIn(exposition), render: () => metrics.registry.exposition() },
     {
       endpoint: '/metrics/snapshot',
@@ -138,7 +150,8 @@ export async function main(args: string[]): Promise<void> {
     {
       endpoint: '/master/state',
       series: null,
-      render: () => JSON.stringify(stateJson(master, { leader: master.info, electedTimeSec: master.startTimeSec })),
+      render: () =>
+        JSON.stringify(stateJson(master, { leader: master.info, electedTimeSec: master.startTimeSec })),
     },
   ];
   const measured = [];
@@ -160,8 +173,9 @@ export async function main(args: string[]): Promise<void> {
     formatTable(rows, ['endpoint', 'series', 'bytes', 'ms_p50', 'ms_p99', 'time_vs_state', 'bytes_vs_state']),
   );
   const perAgent = exposition.split('\n').filter((line) => line.includes('agent="')).length;
-  console.log(`\n/metrics series naming an agent: ${perAgent} (${(perAgent / settings.agents).toFixed(1)} per agent)`);
+  console.log(
+    `\n/metrics series naming an agent: ${perAgent} (${(perAgent / settings.agents).toFixed(1)} per agent)`,
+  );
   console.log(`results: ${await writeResults('metrics-scrape', rows)}`);
+  metrics.stop();
 }
-
-export type { AgentId };

@@ -36,7 +36,7 @@ main() {
   local role
   for role in "${roles[@]}"; do
     log "building meso/${role}:${tag}"
-    docker build -f "${repo_root}/images/Dockerfile" --target "${role}" \
+    docker build --force-rm -f "${repo_root}/images/Dockerfile" --target "${role}" \
       "${labels[@]}" -t "meso/${role}:${tag}" "${repo_root}" >&2
   done
   for role in "${roles[@]}"; do

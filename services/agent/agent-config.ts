@@ -30,6 +30,10 @@ const GiB = 1024 * MiB;
 export const DEFAULT_PORT_RANGE = { begin: 31000, end: 32000 } as const;
 
 const positiveMs = z.number().positive();
+/** `a,b,c` or an array; blanks dropped. */
+const commaList = z
+  .union([z.string(), z.array(z.string())])
+  .transform((v) => (typeof v === 'string' ? v.split(',') : v).map((s) => s.trim()).filter((s) => s !== ''));
 
 /** Flag-shaped input, as the command line (`--work_dir`, `--resources`, ...) gives it. */
 export const AgentConfigInputSchema = z
@@ -51,14 +55,24 @@ export const AgentConfigInputSchema = z
     /** `rack:r1;zone:a;level:3;slots:[1-4]`. */
     attributes: z.string().optional(),
     /** Tried in order for each task; `mesos` is accepted as Mesos's name for `process`. @default ["process"] */
-    containerizers: z
-      .union([z.string(), z.array(z.string())])
+    containerizers: commaList
       .default(['process'])
-      .transform((v) =>
-        (typeof v === 'string' ? v.split(',') : v).map((s) => s.trim()).filter((s) => s !== ''),
-      )
       .transform((names) => names.map((n) => (n === 'mesos' ? 'process' : n)))
       .pipe(z.array(z.enum(CONTAINERIZER_NAMES)).nonempty()),
+    /** The Docker engine's Unix socket (Mesos `--docker_socket`); without it `DOCKER_HOST`, then `/var/run/docker.sock`. */
+    dockerSocket: z.string().min(1).optional(),
+    /** Image for tasks that name none, so plain commands run in a container when `docker` comes first. */
+    dockerDefaultImage: z.string().min(1).optional(),
+    /** Absolute host path prefixes docker tasks may bind-mount (`ContainerInfo.volumes`). @default [] */
+    dockerVolumeAllowList: commaList
+      .default([])
+      .pipe(z.array(z.string().startsWith('/', 'must be an absolute path'))),
+    /** Grace between SIGTERM and SIGKILL for a docker task whose kill names no policy. @default 3000 */
+    dockerStopTimeoutMs: z.number().min(0).default(3000),
+    /** How long a custom executor has to SUBSCRIBE once its container started. @default 60000 */
+    executorRegistrationTimeoutMs: positiveMs.default(60_000),
+    /** How long a custom executor recovered after an agent restart has to SUBSCRIBE again. @default 2000 */
+    executorReregistrationTimeoutMs: positiveMs.default(2000),
     /** Upper bound of the first random registration delay (Mesos `--registration_backoff_factor`). @default 1000 */
     registrationBackoffMs: positiveMs.default(1000),
     /** Time a shut-down executor's tasks get between SIGTERM and SIGKILL. @default 5000 */
@@ -86,6 +100,12 @@ export interface AgentConfig {
   readonly resources: Resources;
   readonly attributes: readonly Attribute[];
   readonly containerizers: readonly ContainerizerName[];
+  readonly dockerSocket: string | undefined;
+  readonly dockerDefaultImage: string | undefined;
+  readonly dockerVolumeAllowList: readonly string[];
+  readonly dockerStopTimeoutMs: number;
+  readonly executorRegistrationTimeoutMs: number;
+  readonly executorReregistrationTimeoutMs: number;
   readonly registrationBackoffMs: number;
   readonly executorShutdownGracePeriodMs: number;
   readonly statusUpdateRetryMinMs: number;
@@ -114,6 +134,12 @@ export function resolveAgentConfig(input: AgentConfigInput, machine: MachineInfo
     resources: resources.toString(),
     attributes: c.attributes ?? '',
     containerizers: c.containerizers.join(','),
+    docker_socket: c.dockerSocket ?? '',
+    docker_default_image: c.dockerDefaultImage ?? '',
+    docker_volume_allow_list: c.dockerVolumeAllowList.join(','),
+    docker_stop_timeout: formatDuration(c.dockerStopTimeoutMs),
+    executor_registration_timeout: formatDuration(c.executorRegistrationTimeoutMs),
+    executor_reregistration_timeout: formatDuration(c.executorReregistrationTimeoutMs),
     registration_backoff_factor: formatDuration(c.registrationBackoffMs),
     executor_shutdown_grace_period: formatDuration(c.executorShutdownGracePeriodMs),
     status_update_retry_interval_min: formatDuration(c.statusUpdateRetryMinMs),
@@ -129,6 +155,12 @@ export function resolveAgentConfig(input: AgentConfigInput, machine: MachineInfo
     resources,
     attributes: Object.freeze(attributes),
     containerizers: Object.freeze([...c.containerizers]),
+    dockerSocket: c.dockerSocket,
+    dockerDefaultImage: c.dockerDefaultImage,
+    dockerVolumeAllowList: Object.freeze([...c.dockerVolumeAllowList]),
+    dockerStopTimeoutMs: c.dockerStopTimeoutMs,
+    executorRegistrationTimeoutMs: c.executorRegistrationTimeoutMs,
+    executorReregistrationTimeoutMs: c.executorReregistrationTimeoutMs,
     registrationBackoffMs: c.registrationBackoffMs,
     executorShutdownGracePeriodMs: c.executorShutdownGracePeriodMs,
     statusUpdateRetryMinMs: c.statusUpdateRetryMinMs,

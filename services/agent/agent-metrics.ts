@@ -111,7 +111,8 @@ export class AgentInstrumentation {
       remove: (dockerId) => api.remove(dockerId),
       listByLabels: (labels) => api.listByLabels(labels),
       stats: (dockerId) => api.stats(dockerId),
-      followLogs: (dockerId, stream, sink, sinceSeconds) => api.followLogs(dockerId, stream, sink, sinceSeconds),
+      followLogs: (dockerId, stream, sink, sinceSeconds) =>
+        api.followLogs(dockerId, stream, sink, sinceSeconds),
     };
   }
 
@@ -124,7 +125,8 @@ export class AgentInstrumentation {
       sink.set(a.statusUpdatesPending, {}, agent.pendingStatusUpdates());
       writeResources(sink, a.resourcesCapacity, config.resources);
       // Every resource the agent has is reported allocated, 0 included, so ratios read 0 when idle.
-      for (const [resource] of config.resources.scalarQuantities()) sink.set(a.resourcesAllocated, { resource }, 0);
+      for (const [resource] of config.resources.scalarQuantities())
+        sink.set(a.resourcesAllocated, { resource }, 0);
       writeResources(sink, a.resourcesAllocated, registry.usedResources());
       collectTasks(sink, registry);
       await this.collectContainers(sink, registry);
@@ -179,6 +181,7 @@ function collectTasks(sink: GaugeSink, registry: TaskRegistry): void {
 /** A containerizer that records launch durations and recovery results, and otherwise delegates. */
 class InstrumentedContainerizer implements Containerizer {
   readonly name: string;
+  readonly survivesAgentRestart: boolean | undefined;
 
   constructor(
     private readonly inner: Containerizer,
@@ -186,6 +189,7 @@ class InstrumentedContainerizer implements Containerizer {
     private readonly clock: Clock,
   ) {
     this.name = inner.name;
+    this.survivesAgentRestart = inner.survivesAgentRestart;
   }
 
   supports(spec: ContainerSpec): boolean {

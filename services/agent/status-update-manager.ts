@@ -1,11 +1,15 @@
 /**
- * Reliable delivery of task status updates (Mesos's task status update manager, without its
- * checkpointing yet). Per task a FIFO stream; only the head is in flight. The head is re-sent with
- * exponential backoff until the framework's ACKNOWLEDGE (relayed by the master) names its uuid;
- * then the next update goes out at once. A terminal update's acknowledgement closes the stream.
+ * Reliable delivery of task status updates (Mesos's task status update manager). Per task a FIFO
+ * stream; only the head is in flight. The head is re-sent with exponential backoff until the
+ * framework's ACKNOWLEDGE (relayed by the master) names its uuid; then the next update goes out at
+ * once. A terminal update's acknowledgement closes the stream.
  *
- * No I/O, no clock reads besides the injected `Clock`'s timers: `send` is fire-and-forget, and a
- * lost send is covered by the retry.
+ * With a `persist` dependency (the agent's checkpoint) every change of a stream is written, and an
+ * update leaves the agent only once a write covering it has completed, as Mesos checkpoints before
+ * forwarding: an update the master has seen is one a restarted agent still knows.
+ *
+ * No I/O of its own, no clock reads besides the injected `Clock`'s timers: `send` is
+ * fire-and-forget, and a lost send is covered by the retry.
  */
 import type { Clock } from '../core/clock.js';
 import { MesoError } from '../core/errors.js';
@@ -20,6 +24,12 @@ export interface ForwardedUpdate {
   readonly latestState: TaskState;
 }
 
+/** What `persist` writes for one task: its latest state and the updates not yet acknowledged. */
+export interface PersistedStream {
+  readonly latestState: TaskState;
+  readonly pending: readonly TaskStatus[];
+}
+
 export interface StatusUpdateManagerDeps {
   readonly clock: Clock;
   readonly log: Logger;
@@ -27,6 +37,12 @@ export interface StatusUpdateManagerDeps {
   /** First retry interval; each retry of the same head doubles it, up to `retryMaxMs`. */
   readonly retryMinMs: number;
   readonly retryMaxMs: number;
+  /**
+   * Makes a stream durable; called after every change, never twice at once for one task. A
+   * failure is logged and the updates are sent anyway (delivery wins over durability).
+   * @default none: updates are sent at once
+   */
+  readonly persist?: (frameworkId: FrameworkId, taskId: TaskId, stream: PersistedStream) => Promise<void>;
 }
 
 /** `acknowledged`: the head was removed; `stream-closed`: it was terminal, the task's stream is gone. */
@@ -36,8 +52,20 @@ interface Stream {
   readonly frameworkId: FrameworkId;
   readonly taskId: TaskId;
   readonly queue: TaskStatus[];
+  /** State of the latest update ever queued, acknowledged or not. */
+  latestState: TaskState;
   retryIntervalMs: number;
   cancelRetry: (() => void) | undefined;
+  /** Uuids of queued updates already written by `persist`. */
+  readonly durable: Set<string>;
+  /** Uuids acknowledged on this stream: a re-submitted one is not queued again. */
+  readonly acknowledged: Set<string>;
+  /** Resolvers of `update` calls, by uuid, waiting for their update to be durable. */
+  readonly waiting: Map<string, (() => void)[]>;
+  writing: boolean;
+  /** Changed while a write was in flight: write again when it completes. */
+  dirty: boolean;
+  closed: boolean;
 }
 
 export class StatusUpdateManager {
@@ -52,30 +80,40 @@ export class StatusUpdateManager {
   }
 
   /**
-   * Queues `status` (which must carry a uuid) on its task's stream; sends it at once when it is the
-   * head. A uuid already queued for the task is ignored, so re-submitting is harmless.
+   * Queues `status` (which must carry a uuid) on its task's stream; it is sent once durable and at
+   * the head. Resolves once it is durable (at once without `persist`). A uuid already queued or
+   * acknowledged for the task is not queued again, so re-submitting is harmless.
    */
-  update(frameworkId: FrameworkId, status: TaskStatus): void {
-    if (status.uuid === undefined) {
+  update(frameworkId: FrameworkId, status: TaskStatus): Promise<void> {
+    const uuid = status.uuid;
+    if (uuid === undefined) {
       throw new MesoError('ILLEGAL_STATE', 'a reliable status update needs a uuid');
     }
-    const taskId = status.task_id.value as TaskId;
-    let byTask = this.streams.get(frameworkId);
-    if (byTask === undefined) this.streams.set(frameworkId, (byTask = new Map()));
-    let stream = byTask.get(taskId);
-    if (stream === undefined) {
-      stream = {
-        frameworkId,
-        taskId,
-        queue: [],
-        retryIntervalMs: this.deps.retryMinMs,
-        cancelRetry: undefined,
-      };
-      byTask.set(taskId, stream);
+    const stream = this.stream(frameworkId, status.task_id.value as TaskId, status.state);
+    if (stream.acknowledged.has(uuid) || stream.durable.has(uuid)) return Promise.resolve();
+    const durable = new Promise<void>((resolve) =>
+      stream.waiting.set(uuid, [...(stream.waiting.get(uuid) ?? []), resolve]),
+    );
+    if (!stream.queue.some((queued) => queued.uuid === uuid)) {
+      stream.queue.push(status);
+      stream.latestState = status.state;
+      this.persist(stream);
     }
-    if (stream.queue.some((queued) => queued.uuid === status.uuid)) return;
-    stream.queue.push(status);
-    if (stream.queue.length === 1) this.sendHead(stream);
+    return durable;
+  }
+
+  /**
+   * Puts back a stream read from the checkpoint after an agent restart: its updates are durable
+   * already and go out on `resume`.
+   */
+  restore(frameworkId: FrameworkId, taskId: TaskId, persisted: PersistedStream): void {
+    const stream = this.stream(frameworkId, taskId, persisted.latestState);
+    stream.latestState = persisted.latestState;
+    for (const status of persisted.pending) {
+      if (status.uuid === undefined) continue;
+      stream.queue.push(status);
+      stream.durable.add(status.uuid);
+    }
   }
 
   /** Handles the framework's acknowledgement; a uuid other than the head's is stale and ignored. */
@@ -86,25 +124,24 @@ export class StatusUpdateManager {
       this.log.debug('stale acknowledgement ignored', { frameworkId, taskId, uuid, headUuid: head?.uuid });
       return 'ignored';
     }
-    stream.cancelRetry?.();
-    stream.cancelRetry = undefined;
+    this.cancelRetry(stream);
     stream.queue.shift();
+    stream.durable.delete(uuid);
+    stream.acknowledged.add(uuid);
     if (isTerminalState(head.state)) {
       this.removeStream(stream);
       return 'stream-closed';
     }
     stream.retryIntervalMs = this.deps.retryMinMs;
-    if (stream.queue.length > 0) this.sendHead(stream);
+    this.persist(stream);
+    if (stream.cancelRetry === undefined) this.sendHead(stream);
     return 'acknowledged';
   }
 
   /** Stops sending and retrying (the master is gone); queued updates are kept. */
   pause(): void {
     this.paused = true;
-    for (const stream of this.allStreams()) {
-      stream.cancelRetry?.();
-      stream.cancelRetry = undefined;
-    }
+    for (const stream of this.allStreams()) this.cancelRetry(stream);
   }
 
   /** Sends every stream's head at once (a master just registered us) and restarts the backoff. */
@@ -119,7 +156,10 @@ export class StatusUpdateManager {
 
   /** Drops every stream of a framework that is gone; their updates will never be acknowledged. */
   cleanup(frameworkId: FrameworkId): void {
-    for (const stream of this.streams.get(frameworkId)?.values() ?? []) stream.cancelRetry?.();
+    for (const stream of this.streams.get(frameworkId)?.values() ?? []) {
+      this.cancelRetry(stream);
+      stream.closed = true;
+    }
     this.streams.delete(frameworkId);
   }
 
@@ -136,12 +176,79 @@ export class StatusUpdateManager {
     this.pause();
   }
 
+  private stream(frameworkId: FrameworkId, taskId: TaskId, state: TaskState): Stream {
+    let byTask = this.streams.get(frameworkId);
+    if (byTask === undefined) this.streams.set(frameworkId, (byTask = new Map()));
+    let stream = byTask.get(taskId);
+    if (stream === undefined) {
+      stream = {
+        frameworkId,
+        taskId,
+        queue: [],
+        latestState: state,
+        retryIntervalMs: this.deps.retryMinMs,
+        cancelRetry: undefined,
+        durable: new Set(),
+        acknowledged: new Set(),
+        waiting: new Map(),
+        writing: false,
+        dirty: false,
+        closed: false,
+      };
+      byTask.set(taskId, stream);
+    }
+    return stream;
+  }
+
+  /** Writes the stream (one write at a time per stream), then sends what became durable. */
+  private persist(stream: Stream): void {
+    const { persist } = this.deps;
+    if (persist === undefined) {
+      this.markDurable(stream, stream.queue);
+      return;
+    }
+    if (stream.writing) {
+      stream.dirty = true;
+      return;
+    }
+    const written = [...stream.queue];
+    stream.writing = true;
+    void persist(stream.frameworkId, stream.taskId, { latestState: stream.latestState, pending: written })
+      .catch((err: unknown) =>
+        this.log.error('status updates could not be checkpointed; sending them anyway', {
+          frameworkId: stream.frameworkId,
+          taskId: stream.taskId,
+          err: (err as Error).message,
+        }),
+      )
+      .then(() => {
+        stream.writing = false;
+        this.markDurable(stream, written);
+        if (stream.dirty && !stream.closed) {
+          stream.dirty = false;
+          this.persist(stream);
+        }
+      });
+  }
+
+  private markDurable(stream: Stream, written: readonly TaskStatus[]): void {
+    for (const { uuid } of written) {
+      if (uuid === undefined || !stream.queue.some((queued) => queued.uuid === uuid)) continue;
+      stream.durable.add(uuid);
+      for (const resolve of stream.waiting.get(uuid) ?? []) resolve();
+      stream.waiting.delete(uuid);
+    }
+    // A head already in flight keeps its retry timer; a head that just became durable goes out.
+    if (stream.cancelRetry === undefined) this.sendHead(stream);
+  }
+
   private sendHead(stream: Stream): void {
     const head = stream.queue[0];
     const tail = stream.queue[stream.queue.length - 1];
-    if (this.paused || head === undefined || tail === undefined) return;
+    if (this.paused || stream.closed || head === undefined || tail === undefined) return;
+    if (head.uuid === undefined || !stream.durable.has(head.uuid)) return;
     this.deps.send({ frameworkId: stream.frameworkId, status: head, latestState: tail.state });
-    stream.cancelRetry?.();
+    this.cancelRetry(stream);
     stream.cancelRetry = this.deps.clock.after(stream.retryIntervalMs, () => {
       stream.cancelRetry = undefined;
       this.log.debug('status update retried', {
@@ -155,7 +262,13 @@ export class StatusUpdateManager {
     });
   }
 
+  private cancelRetry(stream: Stream): void {
+    stream.cancelRetry?.();
+    stream.cancelRetry = undefined;
+  }
+
   private removeStream(stream: Stream): void {
+    stream.closed = true;
     const byTask = this.streams.get(stream.frameworkId);
     byTask?.delete(stream.taskId);
     if (byTask?.size === 0) this.streams.delete(stream.frameworkId);

@@ -35,6 +35,7 @@ function addCommandTask(
   const executor = registry.addExecutor(framework, {
     id: id as ExecutorId,
     frameworkId: fid,
+    kind: 'command',
     name: id,
     source: id,
     containerId: `c-${id}` as ContainerId,
@@ -82,10 +83,11 @@ describe('TaskRegistry', () => {
     const { registry, framework } = setup();
     addCommandTask(registry, framework, 'a', 'TASK_FINISHED');
     addCommandTask(registry, framework, 'b', 'TASK_FAILED');
-    registry.complete(fid, 'a' as TaskId);
+    assert.equal(registry.complete(fid, 'a' as TaskId), 'executor');
     assert.equal(framework.completedExecutors[0]?.completedTasks[0]?.taskId, 'a');
     assert.equal(registry.framework(fid), framework);
-    registry.complete(fid, 'b' as TaskId);
+    assert.equal(registry.complete(fid, 'b' as TaskId), 'framework');
+    assert.equal(registry.complete(fid, 'b' as TaskId), undefined);
     assert.equal(registry.framework(fid), undefined);
     assert.equal(registry.completedFrameworks()[0], framework);
     assert.deepEqual(registry.reportedTasks(), []);

@@ -48,15 +48,23 @@ export interface TaskEntry {
   killGraceMs: number | undefined;
 }
 
+/**
+ * Who runs an executor's tasks: the agent itself as Mesos's command executor (one task) or default
+ * executor (a task group, one container per task), or a framework's custom executor, a container
+ * of its own that talks to the agent's executor API.
+ */
+export type ExecutorKind = 'command' | 'default' | 'custom';
+
 export interface ExecutorEntry {
   readonly id: ExecutorId;
   readonly frameworkId: FrameworkId;
+  readonly kind: ExecutorKind;
   readonly name: string;
   /** Mesos's `source`: the task id for command executors. */
   readonly source: string;
   readonly containerId: ContainerId;
   readonly directory: string;
-  /** The default executor's ExecutorInfo for task groups; absent for command tasks. */
+  /** The ExecutorInfo of a default or custom executor; absent for command tasks. */
   readonly info: ExecutorInfo | undefined;
   /** The executor's own resources (the default executor's), on top of its tasks'. */
   readonly resources: Resources;
@@ -146,21 +154,25 @@ export class TaskRegistry {
     for (const framework of this.active.values()) yield* framework.tasks.values();
   }
 
-  /** Moves a task whose terminal update was acknowledged to the completed lists. */
-  complete(frameworkId: FrameworkId, taskId: TaskId): void {
+  /**
+   * Moves a task whose terminal update was acknowledged to the completed lists; its executor and
+   * framework follow when it was their last. Returns the widest entry that became completed.
+   */
+  complete(frameworkId: FrameworkId, taskId: TaskId): 'task' | 'executor' | 'framework' | undefined {
     const framework = this.active.get(frameworkId);
     const task = framework?.tasks.get(taskId);
     const executor = task === undefined ? undefined : framework?.executors.get(task.executorId);
-    if (framework === undefined || task === undefined || executor === undefined) return;
+    if (framework === undefined || task === undefined || executor === undefined) return undefined;
     framework.tasks.delete(taskId);
     executor.tasks.delete(taskId);
     pushBounded(executor.completedTasks, task, COMPLETED_LIMITS.tasksPerExecutor);
-    if (executor.tasks.size > 0) return;
+    if (executor.tasks.size > 0) return 'task';
     framework.executors.delete(executor.id);
     pushBounded(framework.completedExecutors, executor, COMPLETED_LIMITS.executorsPerFramework);
-    if (framework.executors.size > 0) return;
+    if (framework.executors.size > 0) return 'executor';
     this.active.delete(frameworkId);
     pushBounded(this.completed, framework, COMPLETED_LIMITS.frameworks);
+    return 'framework';
   }
 
   /** Completes every task of a framework (whose remaining updates will never be acknowledged). */

@@ -159,18 +159,22 @@ class AllocationCycle {
     return trimmed;
   }
 
-  /**
-   * The first framework of the role, in sorter order, that may be offered `offer` on the agent.
-   * This is the hot loop of a cycle where most frameworks filter most agents, so each refusal is a
-   * typed-array read and, usually, an identity comparison.
-   */
+  /** The first framework of the role, in sorter order, that may be offered `offer` on the agent. */
   private firstTaker(agent: AgentState, role: RoleState, offer: Resources): RoleMembership | undefined {
-    const clients = role.frameworks.orderedClients();
-    for (let i = 0; i < clients.length; i++) {
-      const membership = clients[i]!.payload;
-      if (this.accepts(membership, agent, offer)) return membership;
+    const frameworks = role.frameworks;
+    const slots = frameworks.orderedKeys();
+    const count = frameworks.activeCount;
+    // GPU agents need each framework's capability, so they take the per-framework path.
+    if (agent.hasGpus) {
+      for (let position = 0; position < count; position++) {
+        const membership = frameworks.clientAt(position).payload;
+        if (this.accepts(membership, agent, offer)) return membership;
+      }
+      return undefined;
     }
-    return undefined;
+    const position = agent.filters.firstUnrefused(slots, count, offer, this.nowMs);
+    this.visitIdleUntilMs = Math.min(this.visitIdleUntilMs, agent.filters.refusalsEndMs);
+    return position < 0 ? undefined : frameworks.clientAt(position).payload;
   }
 
   /**

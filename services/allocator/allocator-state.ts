@@ -181,7 +181,8 @@ export class AllocatorState {
     if (role === undefined) {
       role = {
         name,
-        frameworks: new DrfSorter(this.basis),
+        // Keyed by filter slot, so scanning a role's order reads agents' filter tables directly.
+        frameworks: new DrfSorter<RoleMembership>(this.basis, (membership) => membership.slot),
         quota: undefined,
         allocatedUnreservedMilli: new Map(),
         reservedMilli: new Map(),

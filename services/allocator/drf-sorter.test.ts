@@ -11,7 +11,7 @@ function sorterWith(totals: Record<string, number>, excluded: string[] = []) {
   return { basis, sorter: new DrfSorter<string>(basis) };
 }
 
-const ids = (sorter: DrfSorter<string>): string[] => sorter.orderedClients().map((client) => client.id);
+const ids = (sorter: DrfSorter<string>): string[] => sorter.orderedIds();
 
 describe('DrfSorter order', () => {
   // Totals: 10 cpus (10000 milli), 100 GB (100000 milli-MB).

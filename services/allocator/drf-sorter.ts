@@ -59,6 +59,9 @@ export interface SortedClient<T> {
 }
 
 interface Client<T> extends SortedClient<T> {
+  /** Index into `byHandle`, dense and recycled, so the order can be kept in typed arrays. */
+  readonly handle: number;
+  readonly key: number;
   readonly allocation: MilliQuantities;
   weight: number;
   /** Times the client was chosen; breaks share ties so equal clients take turns (Mesos `count`). */
@@ -81,17 +84,28 @@ function compareClients<T>(a: Client<T>, b: Client<T>): number {
 /**
  * Orders clients (roles, or the frameworks of one role) by weighted dominant share. Only active
  * clients appear in the order; inactive ones keep their allocation and share.
+ *
+ * The order is two typed arrays, position for position: client handles, and each client's `key`
+ * (an integer the owner derives from the payload, e.g. a filter slot). Moving a client is then a
+ * memmove, and a hot loop can walk the keys without touching an object per position.
  */
 export class DrfSorter<T> {
   private readonly clients = new Map<string, Client<T>>();
-  /** Active clients in ascending order; valid only when `sortedAtVersion` matches the basis. */
-  private ordered: Client<T>[] = [];
+  private readonly byHandle: (Client<T> | undefined)[] = [];
+  private readonly recycledHandles: number[] = [];
+  /** Active clients in ascending order in `[0, orderedCount)`; valid only while `isSorted()`. */
+  private orderedHandles = new Int32Array(INITIAL_CAPACITY);
+  private orderedKeyArray = new Int32Array(INITIAL_CAPACITY);
+  private orderedCount = 0;
   private sortedAtVersion = -1;
   private snapshot: readonly T[] | undefined;
-  /** Counted apart from `ordered`, which lags behind while the order is stale. */
+  /** Counted apart from `orderedCount`, which lags behind while the order is stale. */
   private activeClients = 0;
 
-  constructor(private readonly basis: ShareBasis) {}
+  constructor(
+    private readonly basis: ShareBasis,
+    private readonly keyOf: (payload: T) => number = () => 0,
+  ) {}
 
   get size(): number {
     return this.clients.size;
@@ -118,38 +132,43 @@ export class DrfSorter<T> {
   /** Adds a client with no allocation; adding an existing id is a no-op. */
   add(id: string, payload: T, active: boolean, weight = 1): void {
     if (this.clients.has(id)) return;
+    const handle = this.recycledHandles.pop() ?? this.byHandle.length;
     const client: Client<T> = {
       id,
       payload,
+      handle,
+      key: this.keyOf(payload),
       allocation: new Map(),
       weight,
       allocationCount: 0,
       share: 0,
-      active,
+      active: false,
     };
     this.clients.set(id, client);
-    if (active) {
-      this.insert(client);
-      this.activeClients++;
-    }
+    this.byHandle[handle] = client;
+    if (active) this.setActive(id, true);
   }
 
   /** Forgets the client and its allocation. */
   remove(id: string): void {
     const client = this.clients.get(id);
     if (client === undefined) return;
-    if (client.active) {
-      this.detach(client);
-      this.activeClients--;
-    }
+    this.setActive(id, false);
     this.clients.delete(id);
+    this.byHandle[client.handle] = undefined;
+    this.recycledHandles.push(client.handle);
   }
 
   setActive(id: string, active: boolean): void {
     const client = this.clients.get(id);
     if (client === undefined || client.active === active) return;
-    if (active) this.insert(client);
-    else this.detach(client);
+    if (active) {
+      client.share = this.shareOf(client);
+      if (this.isSorted()) this.insertAt(this.lowerBound(client, 0, this.orderedCount), client);
+    } else {
+      const position = this.positionOf(client);
+      if (position >= 0) this.removeAt(position);
+    }
     client.active = active;
     this.activeClients += active ? 1 : -1;
   }
@@ -193,53 +212,36 @@ export class DrfSorter<T> {
   }
 
   /**
-   * Active clients, lowest share first. The array is live: the next change to the sorter may
-   * reorder it, so callers read it to the first pick and call again after changing anything.
+   * The keys of the active clients in order, valid at positions `[0, activeCount)` until the next
+   * change to the sorter; pair with `clientAt`.
    */
-  orderedClients(): readonly SortedClient<T>[] {
+  orderedKeys(): Int32Array {
     this.ensureSorted();
-    return this.ordered;
+    return this.orderedKeyArray;
+  }
+
+  /** The active client at `position` in the order, as of the last `orderedKeys` call. */
+  clientAt(position: number): SortedClient<T> {
+    return this.byHandle[this.orderedHandles[position]!]!;
+  }
+
+  /** Active client ids in order; a copy, for tests and diagnostics. */
+  orderedIds(): string[] {
+    this.ensureSorted();
+    return Array.from(
+      this.orderedHandles.subarray(0, this.orderedCount),
+      (handle) => this.byHandle[handle]!.id,
+    );
   }
 
   /** The payloads of active clients in order, as a copy that later changes leave untouched. */
   orderSnapshot(): readonly T[] {
     this.ensureSorted();
-    this.snapshot ??= this.ordered.map((client) => client.payload);
+    this.snapshot ??= Array.from(
+      this.orderedHandles.subarray(0, this.orderedCount),
+      (handle) => this.byHandle[handle]!.payload,
+    );
     return this.snapshot;
-  }
-
-  /** The client's index in the order, or -1 when it is not placed (inactive, or the order is stale). */
-  private positionOf(client: Client<T>): number {
-    if (!client.active || !this.isSorted()) return -1;
-    // The key has not changed since the client was placed, so binary search finds it exactly.
-    const index = this.lowerBound(client, 0, this.ordered.length);
-    if (this.ordered[index] !== client) {
-      throw new MesoError('ILLEGAL_STATE', `sorter lost track of client '${client.id}'`);
-    }
-    return index;
-  }
-
-  /**
-   * Moves a client whose key just changed from index `from` to its new place, shifting only the
-   * clients in between: one pass over at most n entries, usually far fewer.
-   */
-  private reposition(client: Client<T>, from: number): void {
-    client.share = this.shareOf(client);
-    if (from < 0) return;
-    const ordered = this.ordered;
-    let to: number;
-    // Plain loops: `Array.prototype.copyWithin` on object arrays is many times slower in V8.
-    if (from + 1 < ordered.length && compareClients(ordered[from + 1]!, client) < 0) {
-      to = this.lowerBound(client, from + 1, ordered.length) - 1;
-      for (let i = from; i < to; i++) ordered[i] = ordered[i + 1]!;
-    } else if (from > 0 && compareClients(client, ordered[from - 1]!) < 0) {
-      to = this.lowerBound(client, 0, from);
-      for (let i = from; i > to; i--) ordered[i] = ordered[i - 1]!;
-    } else {
-      return;
-    }
-    ordered[to] = client;
-    this.snapshot = undefined;
   }
 
   private isSorted(): boolean {
@@ -254,7 +256,10 @@ export class DrfSorter<T> {
       client.share = this.shareOf(client);
       if (client.active) active.push(client);
     }
-    this.ordered = active.sort(compareClients);
+    active.sort(compareClients);
+    this.ensureCapacity(active.length);
+    active.forEach((client, position) => this.place(position, client));
+    this.orderedCount = active.length;
     this.sortedAtVersion = this.basis.version;
     this.snapshot = undefined;
   }
@@ -263,28 +268,87 @@ export class DrfSorter<T> {
     return this.basis.dominantShare(client.allocation) / client.weight;
   }
 
-  /** Inserts with a fresh share; while the order is stale the next read sorts everything anyway. */
-  private insert(client: Client<T>): void {
+  /** The client's position in the order, or -1 when it is not placed (inactive, or the order is stale). */
+  private positionOf(client: Client<T>): number {
+    if (!client.active || !this.isSorted()) return -1;
+    // The key has not changed since the client was placed, so binary search finds it exactly.
+    const position = this.lowerBound(client, 0, this.orderedCount);
+    if (this.orderedHandles[position] !== client.handle) {
+      throw new MesoError('ILLEGAL_STATE', `sorter lost track of client '${client.id}'`);
+    }
+    return position;
+  }
+
+  /**
+   * Moves a client whose key just changed from position `from` to its new place, shifting only the
+   * clients in between.
+   */
+  private reposition(client: Client<T>, from: number): void {
     client.share = this.shareOf(client);
-    if (!this.isSorted()) return;
-    this.ordered.splice(this.lowerBound(client, 0, this.ordered.length), 0, client);
+    if (from < 0) return;
+    let to: number;
+    if (from + 1 < this.orderedCount && compareClients(this.at(from + 1), client) < 0) {
+      to = this.lowerBound(client, from + 1, this.orderedCount) - 1;
+      this.shift(from + 1, to + 1, from);
+    } else if (from > 0 && compareClients(client, this.at(from - 1)) < 0) {
+      to = this.lowerBound(client, 0, from);
+      this.shift(to, from, to + 1);
+    } else {
+      return;
+    }
+    this.place(to, client);
     this.snapshot = undefined;
   }
 
-  private detach(client: Client<T>): void {
-    const index = this.positionOf(client);
-    if (index < 0) return;
-    this.ordered.splice(index, 1);
+  private insertAt(position: number, client: Client<T>): void {
+    this.ensureCapacity(this.orderedCount + 1);
+    this.shift(position, this.orderedCount, position + 1);
+    this.place(position, client);
+    this.orderedCount++;
     this.snapshot = undefined;
   }
 
-  /** The first index in [low, high) whose client is not ordered before `client`. */
+  private removeAt(position: number): void {
+    this.shift(position + 1, this.orderedCount, position);
+    this.orderedCount--;
+    this.snapshot = undefined;
+  }
+
+  /** Copies positions `[start, end)` to begin at `target` in both arrays (a memmove). */
+  private shift(start: number, end: number, target: number): void {
+    this.orderedHandles.copyWithin(target, start, end);
+    this.orderedKeyArray.copyWithin(target, start, end);
+  }
+
+  private place(position: number, client: Client<T>): void {
+    this.orderedHandles[position] = client.handle;
+    this.orderedKeyArray[position] = client.key;
+  }
+
+  private at(position: number): Client<T> {
+    return this.byHandle[this.orderedHandles[position]!]!;
+  }
+
+  private ensureCapacity(count: number): void {
+    if (count <= this.orderedHandles.length) return;
+    const capacity = Math.max(count, this.orderedHandles.length * 2);
+    const handles = new Int32Array(capacity);
+    handles.set(this.orderedHandles);
+    this.orderedHandles = handles;
+    const keys = new Int32Array(capacity);
+    keys.set(this.orderedKeyArray);
+    this.orderedKeyArray = keys;
+  }
+
+  /** The first position in [low, high) whose client is not ordered before `client`. */
   private lowerBound(client: Client<T>, low: number, high: number): number {
     while (low < high) {
       const middle = (low + high) >>> 1;
-      if (compareClients(this.ordered[middle]!, client) < 0) low = middle + 1;
+      if (compareClients(this.at(middle), client) < 0) low = middle + 1;
       else high = middle;
     }
     return low;
   }
 }
+
+const INITIAL_CAPACITY = 16;

@@ -60,6 +60,38 @@ export class AgentOfferFilters {
   }
 
   /**
+   * Earliest expiry among the refusals the last `firstUnrefused` call passed over (`Infinity` if
+   * none): until then, those slots keep refusing that candidate.
+   */
+  refusalsEndMs = Infinity;
+
+  /**
+   * The first position `i < count` whose slot `slots[i]` does not refuse `candidate` at `nowMs`, or
+   * -1. This is the hot loop of a cycle in which most frameworks filter most agents, so it reads
+   * only typed arrays and, per refused set, compares candidates by identity.
+   */
+  firstUnrefused(slots: Int32Array, count: number, candidate: Resources, nowMs: number): number {
+    const indices = this.setIndices;
+    const expiries = this.expiresAtMs;
+    let earliestEndMs = Infinity;
+    let position = 0;
+    for (; position < count; position++) {
+      const slot = slots[position]!;
+      const index = slot < indices.length ? indices[slot]! : NO_SET;
+      if (index === NO_SET) break;
+      const untilMs = expiries[slot]!;
+      if (untilMs <= nowMs) {
+        this.clear(slot);
+        break;
+      }
+      if (!this.covers(index, candidate)) break;
+      if (untilMs < earliestEndMs) earliestEndMs = untilMs;
+    }
+    this.refusalsEndMs = earliestEndMs;
+    return position < count ? position : -1;
+  }
+
+  /**
    * The time until which `slot`'s filter refuses `candidate`, or `undefined` when nothing refuses it
    * at `nowMs`. A filter found expired is dropped on the way, so expired filters cost memory only
    * until the agent is next considered for that slot.
@@ -72,15 +104,20 @@ export class AgentOfferFilters {
       this.clear(slot);
       return undefined;
     }
+    return this.covers(index, candidate) ? untilMs : undefined;
+  }
+
+  /** Whether refused set `index` contains `candidate`, remembering the answer for that object. */
+  private covers(index: number, candidate: Resources): boolean {
     const set = this.sets[index]!;
-    if (set.coveredCandidate === candidate) return untilMs;
-    if (set.uncoveredCandidate === candidate) return undefined;
+    if (set.coveredCandidate === candidate) return true;
+    if (set.uncoveredCandidate === candidate) return false;
     if (candidate === set.refused || set.refused.contains(candidate)) {
       set.coveredCandidate = candidate;
-      return untilMs;
+      return true;
     }
     set.uncoveredCandidate = candidate;
-    return undefined;
+    return false;
   }
 
   private setIndexAt(slot: number): number {

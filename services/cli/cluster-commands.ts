@@ -18,7 +18,15 @@ import {
   TasksAnswer,
   type TaskView,
 } from './operator-views.js';
-import { formatAge, formatMem, formatNumber, formatPercent, formatTable, formatTime, writeJson } from './output.js';
+import {
+  formatAge,
+  formatMem,
+  formatNumber,
+  formatPercent,
+  formatTable,
+  formatTime,
+  writeJson,
+} from './output.js';
 
 const StateAnswer = z.looseObject({
   get_tasks: TasksAnswer,
@@ -36,12 +44,16 @@ const allTasks = (state: State): TaskView[] => [
 const SUMMED = ['cpus', 'mem', 'disk', 'gpus'] as const;
 
 export function addClusterCommands(program: Command): void {
-  clientCommand(program, 'cluster', 'the leading master, agents, frameworks, tasks and resources at a glance').action(
-    commandAction(cluster),
-  );
-  clientCommand(program, 'agents', 'agents with their resources, attributes and tasks (unreachable ones too)').action(
-    commandAction(agents),
-  );
+  clientCommand(
+    program,
+    'cluster',
+    'the leading master, agents, frameworks, tasks and resources at a glance',
+  ).action(commandAction(cluster));
+  clientCommand(
+    program,
+    'agents',
+    'agents with their resources, attributes and tasks (unreachable ones too)',
+  ).action(commandAction(agents));
   clientCommand(program, 'frameworks', 'frameworks with their roles, shares, tasks and offers')
     .option('--all', 'include completed frameworks')
     .action(commandAction(frameworks));
@@ -61,12 +73,19 @@ async function cluster(ctx: CommandContext): Promise<void> {
   const agentsUp = state.get_agents.agents;
   const sum = (pick: (a: AgentView) => AgentView['total_resources']): Resources =>
     agentsUp.reduce((total, a) => total.plus(Resources.fromV1(pick(a))), Resources.EMPTY);
-  const [total, used, offered] = [sum((a) => a.total_resources), sum((a) => a.allocated_resources), sum((a) => a.offered_resources)];
+  const [total, used, offered] = [
+    sum((a) => a.total_resources),
+    sum((a) => a.allocated_resources),
+    sum((a) => a.offered_resources),
+  ];
   const taskCounts: Partial<Record<TaskState, number>> = {};
   for (const task of allTasks(state)) taskCounts[task.state] = (taskCounts[task.state] ?? 0) + 1;
   const summary = {
     master: master,
-    agents: { active: agentsUp.filter((a) => a.active).length, unreachable: state.get_agents.unreachable_agents.length },
+    agents: {
+      active: agentsUp.filter((a) => a.active).length,
+      unreachable: state.get_agents.unreachable_agents.length,
+    },
     frameworks: {
       active: state.get_frameworks.frameworks.filter((f) => f.active).length,
       inactive: state.get_frameworks.frameworks.filter((f) => !f.active).length,
@@ -74,7 +93,10 @@ async function cluster(ctx: CommandContext): Promise<void> {
     },
     tasks: taskCounts,
     resources: Object.fromEntries(
-      SUMMED.map((name) => [name, { total: total.scalar(name), used: used.scalar(name), offered: offered.scalar(name) }]),
+      SUMMED.map((name) => [
+        name,
+        { total: total.scalar(name), used: used.scalar(name), offered: offered.scalar(name) },
+      ]),
     ),
   };
   if (ctx.format === 'json') return writeJson(ctx.stdout, summary);
@@ -82,7 +104,10 @@ async function cluster(ctx: CommandContext): Promise<void> {
   const uptime = Date.now() / 1000 - master.start_time;
   const rows: [string, string][] = [
     ['Leader', `${info.hostname}:${info.port} (${info.address?.ip ?? ''}) id ${info.id}`],
-    ['Version', `${info.version}, up ${formatAge(uptime)}, elected ${formatTime(master.elected_time ?? master.start_time)}`],
+    [
+      'Version',
+      `${info.version}, up ${formatAge(uptime)}, elected ${formatTime(master.elected_time ?? master.start_time)}`,
+    ],
     ['Agents', `${summary.agents.active} active, ${summary.agents.unreachable} unreachable`],
     [
       'Frameworks',
@@ -128,7 +153,9 @@ async function agents(ctx: CommandContext): Promise<void> {
       agent.agent_info.attributes.map(attributeText).join(','),
     ];
   });
-  ctx.stdout.write(formatTable(['ID', 'HOSTNAME', 'STATE', 'CPUS', 'MEM', 'DISK', 'TASKS', 'ATTRIBUTES'], rows));
+  ctx.stdout.write(
+    formatTable(['ID', 'HOSTNAME', 'STATE', 'CPUS', 'MEM', 'DISK', 'TASKS', 'ATTRIBUTES'], rows),
+  );
 }
 
 function attributeText(attribute: AgentView['agent_info']['attributes'][number]): string {
@@ -144,7 +171,13 @@ async function frameworks(ctx: CommandContext, flags: { all?: boolean }): Promis
   if (ctx.format === 'json') return writeJson(ctx.stdout, list);
   const liveTasks = [...state.get_tasks.tasks, ...state.get_tasks.unreachable_tasks];
   const status = (fw: FrameworkView): string =>
-    completed.includes(fw) ? 'completed' : fw.active ? (fw.connected ? 'active' : 'disconnected') : 'inactive';
+    completed.includes(fw)
+      ? 'completed'
+      : fw.active
+        ? fw.connected
+          ? 'active'
+          : 'disconnected'
+        : 'inactive';
   const rows = list.map((fw) => {
     const used = Resources.fromV1(fw.allocated_resources);
     const id = fw.framework_info.id.value;
@@ -180,7 +213,9 @@ export function parseStates(text: string): TaskState[] {
     .map((s) => s.trim())
     .filter((s) => s !== '')
     .map((s) => {
-      const state = (s.toUpperCase().startsWith('TASK_') ? s.toUpperCase() : `TASK_${s.toUpperCase()}`) as TaskState;
+      const state = (
+        s.toUpperCase().startsWith('TASK_') ? s.toUpperCase() : `TASK_${s.toUpperCase()}`
+      ) as TaskState;
       if (!TASK_STATES.includes(state))
         throw usageError(`--state: unknown task state '${s}'; expected one of ${TASK_STATES.join(', ')}`);
       return state;

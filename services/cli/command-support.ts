@@ -57,7 +57,12 @@ export function commandAction<A extends unknown[]>(
     const flags = args[args.length - 2] as CommonFlags;
     try {
       const client = new OperatorClient(await resolveMaster(flags.master ?? DEFAULT_MASTER));
-      const ctx = { client, format: outputFormat(flags.output), stdout: process.stdout, stderr: process.stderr };
+      const ctx = {
+        client,
+        format: outputFormat(flags.output),
+        stdout: process.stdout,
+        stderr: process.stderr,
+      };
       process.exitCode = (await body(ctx, ...args)) ?? EXIT_OK;
     } catch (err) {
       process.stderr.write(`meso: ${describeError(err)}\n`);

@@ -71,7 +71,10 @@ export class OperatorClient {
     const payload = await this.call(type);
     const parsed = schema.safeParse(payload);
     if (!parsed.success)
-      throw new CliError(EXIT_FAILURE, `unexpected ${type} answer from ${this.masterUrl}: ${formatIssues(parsed.error)}`);
+      throw new CliError(
+        EXIT_FAILURE,
+        `unexpected ${type} answer from ${this.masterUrl}: ${formatIssues(parsed.error)}`,
+      );
     return parsed.data;
   }
 

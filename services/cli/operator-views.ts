@@ -95,7 +95,9 @@ export const WeightsAnswer = z.looseObject({
 const ScalarMap = z.record(z.string(), z.looseObject({ value: z.number() })).default({});
 export const QuotaAnswer = z.looseObject({
   status: z.looseObject({
-    configs: z.array(z.looseObject({ role: z.string(), guarantees: ScalarMap, limits: ScalarMap })).default([]),
+    configs: z
+      .array(z.looseObject({ role: z.string(), guarantees: ScalarMap, limits: ScalarMap }))
+      .default([]),
   }),
 });
 

@@ -10,10 +10,16 @@ import { QuotaAnswer, WeightsAnswer } from './operator-views.js';
 import { formatNumber, formatTable, writeJson } from './output.js';
 
 export function addPolicyCommands(program: Command): void {
-  clientCommand(program, 'weights [action] [assignments...]', 'show role weights, or `set role=weight ...`').action(
-    commandAction(weights),
-  );
-  clientCommand(program, 'quota [action] [role]', 'show quota, or `set <role> --guarantee/--limit`, or `remove <role>`')
+  clientCommand(
+    program,
+    'weights [action] [assignments...]',
+    'show role weights, or `set role=weight ...`',
+  ).action(commandAction(weights));
+  clientCommand(
+    program,
+    'quota [action] [role]',
+    'show quota, or `set <role> --guarantee/--limit`, or `remove <role>`',
+  )
     .option('--guarantee <quantities>', 'guaranteed scalars, e.g. cpus=2,mem=4096')
     .option('--limit <quantities>', 'upper bounds, e.g. cpus=8,mem=16384')
     .option('--force', "skip the check that all guarantees fit in the cluster's capacity")
@@ -34,7 +40,11 @@ export function parseAssignments(words: readonly string[], what: string): [strin
     });
 }
 
-async function weights(ctx: CommandContext, action: string | undefined, assignments: string[]): Promise<void> {
+async function weights(
+  ctx: CommandContext,
+  action: string | undefined,
+  assignments: string[],
+): Promise<void> {
   if (action === 'set') {
     const pairs = parseAssignments(assignments, 'weights set');
     if (pairs.length === 0) throw usageError('weights set: give at least one role=weight');
@@ -46,7 +56,12 @@ async function weights(ctx: CommandContext, action: string | undefined, assignme
   }
   const answer = await ctx.client.get('GET_WEIGHTS', WeightsAnswer);
   if (ctx.format === 'json') return writeJson(ctx.stdout, answer.weight_infos);
-  ctx.stdout.write(formatTable(['ROLE', 'WEIGHT'], answer.weight_infos.map((w) => [w.role, formatNumber(w.weight)])));
+  ctx.stdout.write(
+    formatTable(
+      ['ROLE', 'WEIGHT'],
+      answer.weight_infos.map((w) => [w.role, formatNumber(w.weight)]),
+    ),
+  );
 }
 
 interface QuotaFlags {

@@ -58,14 +58,20 @@ export function addTaskCommands(program: Command): void {
  * The task with `taskId` (in `frameworkId` when given): the live one if any, else the latest that
  * ended. Throws "not found" (exit 3), or a usage error when several frameworks use the id.
  */
-export async function findTask(client: OperatorClient, taskId: string, frameworkId?: string): Promise<TaskView> {
+export async function findTask(
+  client: OperatorClient,
+  taskId: string,
+  frameworkId?: string,
+): Promise<TaskView> {
   const answer = await client.get('GET_TASKS', TasksAnswer);
   const matches = [...answer.tasks, ...answer.unreachable_tasks, ...answer.completed_tasks].filter(
     (t) => t.task_id.value === taskId && (frameworkId === undefined || t.framework_id.value === frameworkId),
   );
   const frameworks = [...new Set(matches.map((t) => t.framework_id.value))];
   if (frameworks.length > 1)
-    throw usageError(`task '${taskId}' exists in frameworks ${frameworks.join(', ')}; choose one with --framework`);
+    throw usageError(
+      `task '${taskId}' exists in frameworks ${frameworks.join(', ')}; choose one with --framework`,
+    );
   const live = matches.find((t) => !isTerminalState(t.state));
   const found = live ?? matches.sort((a, b) => lastUpdate(b) - lastUpdate(a))[0];
   if (found === undefined)
@@ -76,10 +82,15 @@ export async function findTask(client: OperatorClient, taskId: string, framework
 /** `http://10.0.0.3:5051` from an agent's pid `slave(1)@10.0.0.3:5051`. */
 async function agentUrlOf(client: OperatorClient, agentId: string): Promise<string> {
   const answer = await client.get('GET_AGENTS', AgentsAnswer);
-  const agent = [...answer.agents, ...answer.unreachable_agents].find((a) => a.agent_info.id.value === agentId);
+  const agent = [...answer.agents, ...answer.unreachable_agents].find(
+    (a) => a.agent_info.id.value === agentId,
+  );
   const address = /@(.+):(\d+)$/.exec(agent?.pid ?? '');
   if (agent === undefined || address === null)
-    throw new CliError(EXIT_FAILURE, `agent '${agentId}' is no longer known to the master; its sandbox cannot be read`);
+    throw new CliError(
+      EXIT_FAILURE,
+      `agent '${agentId}' is no longer known to the master; its sandbox cannot be read`,
+    );
   return `http://${address[1]}:${address[2]}`;
 }
 
@@ -87,7 +98,8 @@ async function agentUrlOf(client: OperatorClient, agentId: string): Promise<stri
 function stderrLogger(ctx: CommandContext): Logger {
   return {
     ...silentLogger,
-    warn: (message, fields) => ctx.stderr.write(`meso: ${message}${fields?.['err'] ? `: ${String(fields['err'])}` : ''}\n`),
+    warn: (message, fields) =>
+      ctx.stderr.write(`meso: ${message}${fields?.['err'] ? `: ${String(fields['err'])}` : ''}\n`),
     child: () => stderrLogger(ctx),
   };
 }
@@ -126,7 +138,11 @@ async function taskLogs(
 }
 
 /** Polls until the task reaches a terminal state; returns it, or `undefined` when `signal` aborts first. */
-async function waitForEnd(client: OperatorClient, task: TaskView, signal: AbortSignal): Promise<TaskView | undefined> {
+async function waitForEnd(
+  client: OperatorClient,
+  task: TaskView,
+  signal: AbortSignal,
+): Promise<TaskView | undefined> {
   while (!signal.aborted) {
     await sleep(cliClock, STATE_POLL_MS, signal);
     if (signal.aborted) break;
@@ -157,7 +173,10 @@ async function kill(
     throw new CliError(EXIT_FAILURE, `kill of task ${taskId} requested; ${describeError(err)}`);
   });
   if (ended === undefined)
-    throw new CliError(EXIT_FAILURE, `kill of task ${taskId} requested, but it has not ended after ${flags.timeout}`);
+    throw new CliError(
+      EXIT_FAILURE,
+      `kill of task ${taskId} requested, but it has not ended after ${flags.timeout}`,
+    );
   if (ctx.format === 'json') writeJson(ctx.stdout, ended);
   else ctx.stdout.write(`${taskId} ${ended.state}\n`);
   return 0;

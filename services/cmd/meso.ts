@@ -15,6 +15,7 @@ import { loadAgentConfig, ProcessContainerizer, startAgent } from '../agent/inde
 import { addAgentFlags, agentConfigInputFromFlags, type AgentFlags } from './agent-command.js';
 import { addRunFlags, runOptionsFromFlags, type RunFlags } from '../cli/run-flags.js';
 import { runOneOff } from '../cli/run.js';
+import { jobsCommand } from '../frameworks/jobs/command.js';
 import { servicesCommand } from '../frameworks/services/command.js';
 import { addOperatorCommands } from '../cli/operator-commands.js';
 import {
@@ -186,6 +187,7 @@ function stopOnSignals(stop: () => Promise<void>): void {
 }
 
 program.addCommand(servicesCommand());
+program.addCommand(jobsCommand());
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`meso: ${err instanceof MesoError || err instanceof Error ? err.message : String(err)}`);

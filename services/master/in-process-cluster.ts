@@ -38,15 +38,6 @@ class MemorySink<E> implements EventSink<E> {
   onClose(): void {}
 }
 
-export interface InProcessClusterOptions {
-  readonly agents: number;
-  readonly frameworks: number;
-  /** Frameworks are spread round-robin over this many roles. */
-  readonly roles: number;
-  /** e.g. `cpus:16;mem:65536;disk:100000` */
-  readonly agentResources: string;
-}
-
 export class InProcessCluster {
   readonly clock = new ManualClock(1_700_000_000_000);
   readonly allocator: HierarchicalAllocator;
@@ -55,23 +46,31 @@ export class InProcessCluster {
   private readonly offerSinks = new Map<FrameworkRecord, MemorySink<SchedulerEvent>>();
   private nextTask = 0;
 
-  constructor(options: InProcessClusterOptions) {
+  /** A master with no agents or frameworks yet. */
+  constructor() {
     const config: MasterConfig = { ...MASTER_DEFAULTS, ip: '127.0.0.1', hostname: 'master', flags: {} };
-    this.allocator = new HierarchicalAllocator({ minAllocatable: config.minAllocatable, fairnessExcludedResourceNames: [] });
+    this.allocator = new HierarchicalAllocator({
+      minAllocatable: config.minAllocatable,
+      fairnessExcludedResourceNames: [],
+    });
     this.master = new Master({
       config,
       clock: this.clock,
       log: silentLogger,
       allocator: this.allocator,
-      masterInfo: buildMasterInfo('bench', config.ip, config.port, config.hostname),
+      masterInfo: buildMasterInfo('in-process', config.ip, config.port, config.hostname),
       requestAllocation: () => undefined,
     });
-    const resources = Resources.parse(options.agentResources).toV1();
-    for (let i = 0; i < options.agents; i++) {
+  }
+
+  /** Registers `count` agents, each with `resources` (e.g. `cpus:16;mem:65536;disk:100000`). */
+  addAgents(count: number, resources: string): void {
+    const v1 = Resources.parse(resources).toV1();
+    for (let i = 0; i < count; i++) {
       const hostname = `agent-${String(i).padStart(5, '0')}`;
       this.master.agents.register(
         {
-          agent_info: { hostname, port: 5051, resources, attributes: [] },
+          agent_info: { hostname, port: 5051, resources: v1, attributes: [] },
           url: `http://10.0.${Math.floor(i / 250)}.${i % 250}:5051`,
           tasks: [],
           frameworks: [],
@@ -79,12 +78,11 @@ export class InProcessCluster {
         new MemorySink<AgentEvent>(() => false),
       );
     }
-    for (let i = 0; i < options.frameworks; i++) this.subscribe(`framework-${i}`, `role-${i % options.roles}`);
   }
 
-  /** Agents' ids, in registration order. */
-  agentIds(): AgentId[] {
-    return [...this.master.agents.all()].map((agent) => agent.id);
+  /** Subscribes `count` frameworks, spread round-robin over `roles` roles (`role-0`, `role-1`, ...). */
+  addFrameworks(count: number, roles: number): void {
+    for (let i = 0; i < count; i++) this.subscribe(`framework-${i}`, `role-${i % roles}`);
   }
 
   /**
@@ -137,7 +135,10 @@ export class InProcessCluster {
   private subscribe(name: string, role: string): void {
     const sink = new MemorySink<SchedulerEvent>((event) => event.type === 'OFFERS');
     const result = this.master.subscribe(
-      { type: 'SUBSCRIBE', subscribe: { framework_info: { user: 'bench', name, role, failover_timeout: 0, checkpoint: false } } },
+      {
+        type: 'SUBSCRIBE',
+        subscribe: { framework_info: { user: 'bench', name, role, failover_timeout: 0, checkpoint: false } },
+      },
       sink,
       `stream-${name}`,
     );

@@ -98,10 +98,15 @@ export async function startMaster(config: MasterConfig, runtime: MasterRuntime):
   // The loop and the master refer to each other; the loop's callback only runs after both exist.
   const masterRef: { current?: Master } = {};
   const metrics = new MasterInstrumentation({ clock: runtime.clock, log });
-  const loop = new AllocationLoop(allocator, clock, { intervalMs: config.allocationIntervalMs }, (allocations, stats) => {
-    masterRef.current?.applyAllocations(allocations);
-    metrics.allocationRun(stats);
-  });
+  const loop = new AllocationLoop(
+    allocator,
+    clock,
+    { intervalMs: config.allocationIntervalMs },
+    (allocations, stats) => {
+      masterRef.current?.applyAllocations(allocations);
+      metrics.allocationRun(stats);
+    },
+  );
   const master = new Master({
     config: { ...config, port },
     clock,

@@ -10,7 +10,13 @@
 import type { AllocatorShares } from '../allocator/allocator.js';
 import type { AgentId } from '../core/ids.js';
 import { fromMilli, type Resources } from '../core/resources.js';
-import { type GaugeSink, type GaugeSpec, inBaseUnits, type LabelValues, MasterMetrics } from '../metrics/index.js';
+import {
+  type GaugeSink,
+  type GaugeSpec,
+  inBaseUnits,
+  type LabelValues,
+  MasterMetrics,
+} from '../metrics/index.js';
 import type { ExecutorUsage } from './agent-usage-poller.js';
 import type { Master } from './master.js';
 
@@ -46,39 +52,59 @@ class Tally {
 }
 
 interface Scope {
-  readonly role: string | undefined;
   readonly framework: string;
   readonly agent: string;
+  /** `undefined` for usage of an executor whose tasks the master no longer tracks. */
+  readonly role: string | undefined;
 }
 
-/** One kind of resource figure (offered, allocated or used) in every scope at once. */
+/**
+ * One kind of resource figure (offered, allocated or used) in every scope at once. Items are
+ * summed per (framework, agent, role) first and rolled up into the four scopes at `write`: one
+ * map lookup per task instead of one per scope and resource.
+ */
 class ScopedTally {
-  readonly cluster = new Tally();
-  readonly role = new Tally();
-  readonly framework = new Tally();
-  readonly agent = new Tally();
+  private readonly groups = new Map<string, { readonly scope: Scope; readonly sums: Map<string, number> }>();
 
   /** Cluster totals start at 0 for `resources`, so ratios read 0 rather than nothing when idle. */
-  constructor(resources: Iterable<string>) {
-    for (const resource of resources) this.cluster.add('', resource, 0);
+  constructor(private readonly resources: Iterable<string>) {}
+
+  add(framework: string, agent: string, role: string | undefined, resource: string, value: number): void {
+    const sums = this.group(framework, agent, role);
+    sums.set(resource, (sums.get(resource) ?? 0) + value);
   }
 
-  add(scope: Scope, resource: string, value: number): void {
-    this.cluster.add('', resource, value);
-    if (scope.role !== undefined) this.role.add(scope.role, resource, value);
-    this.framework.add(scope.framework, resource, value);
-    this.agent.add(scope.agent, resource, value);
-  }
-
-  addResources(scope: Scope, resources: Resources): void {
-    for (const [name, milli] of resources.scalarQuantities()) this.add(scope, name, inBaseUnits(name, fromMilli(milli)));
+  addResources(framework: string, agent: string, role: string | undefined, resources: Resources): void {
+    const sums = this.group(framework, agent, role);
+    for (const [name, milli] of resources.scalarQuantities()) {
+      sums.set(name, (sums.get(name) ?? 0) + inBaseUnits(name, fromMilli(milli)));
+    }
   }
 
   write(sink: GaugeSink, kind: 'offered' | 'allocated' | 'used'): void {
-    writeTally(sink, m.cluster[kind], this.cluster, (_, resource) => ({ resource }));
-    writeTally(sink, m.role[kind], this.role, (role, resource) => ({ role, resource }));
-    writeTally(sink, m.framework[kind], this.framework, (framework, resource) => ({ framework, resource }));
-    writeTally(sink, m.agent[kind], this.agent, (agent, resource) => ({ agent, resource }));
+    const [cluster, role, framework, agent] = [new Tally(), new Tally(), new Tally(), new Tally()];
+    for (const resource of this.resources) cluster.add('', resource, 0);
+    for (const { scope, sums } of this.groups.values()) {
+      for (const [resource, value] of sums) {
+        cluster.add('', resource, value);
+        if (scope.role !== undefined) role.add(scope.role, resource, value);
+        framework.add(scope.framework, resource, value);
+        agent.add(scope.agent, resource, value);
+      }
+    }
+    writeTally(sink, m.cluster[kind], cluster, (_, resource) => ({ resource }));
+    writeTally(sink, m.role[kind], role, (role, resource) => ({ role, resource }));
+    writeTally(sink, m.framework[kind], framework, (framework, resource) => ({ framework, resource }));
+    writeTally(sink, m.agent[kind], agent, (agent, resource) => ({ agent, resource }));
+  }
+
+  private group(framework: string, agent: string, role: string | undefined): Map<string, number> {
+    // Role names cannot be empty, so '' stands for "no role" in the key.
+    const key = `${framework}\u0000${agent}\u0000${role ?? ''}`;
+    let group = this.groups.get(key);
+    if (group === undefined)
+      this.groups.set(key, (group = { scope: { framework, agent, role }, sums: new Map() }));
+    return group.sums;
   }
 }
 
@@ -99,7 +125,7 @@ export function collectMasterState(sink: GaugeSink, view: MasterStateView): void
   const roleOfExecutor = collectFrameworks(sink, master, resources);
   const offered = new ScopedTally(resources);
   for (const offer of master.offers.values()) {
-    offered.addResources({ role: offer.role, framework: offer.frameworkId, agent: offer.agentId }, offer.resources);
+    offered.addResources(offer.frameworkId, offer.agentId, offer.role, offer.resources);
   }
   offered.write(sink, 'offered');
   sink.set(m.offersOutstanding, {}, master.offers.size);
@@ -109,9 +135,8 @@ export function collectMasterState(sink: GaugeSink, view: MasterStateView): void
     for (const executor of executors) {
       // An executor whose tasks the master no longer tracks still uses the agent; it has no role here.
       const role = roleOfExecutor.get(`${executor.frameworkId}/${executor.executorId}`);
-      const scope = { role, framework: executor.frameworkId, agent };
-      used.add(scope, 'cpus', executor.cpus);
-      used.add(scope, 'mem', executor.memBytes);
+      used.add(executor.frameworkId, agent, role, 'cpus', executor.cpus);
+      used.add(executor.frameworkId, agent, role, 'mem', executor.memBytes);
     }
   }
   used.write(sink, 'used');
@@ -142,7 +167,7 @@ function collectFrameworks(
       // A command task's executor id is its task id on the agent.
       roleOfExecutor.set(`${fw.id}/${task.executorId ?? task.taskId}`, task.role);
       if (!task.resourcesReleased) {
-        allocated.addResources({ role: task.role, framework: fw.id, agent: task.agentId }, task.resources);
+        allocated.addResources(fw.id, task.agentId, task.role, task.resources);
       }
     }
     for (const task of fw.unreachableTasks.values()) tasks.set(task.state, (tasks.get(task.state) ?? 0) + 1);

@@ -73,7 +73,11 @@ export class MasterInstrumentation {
 
   /** Records one allocation run; called from the allocation loop's callback. */
   allocationRun(stats: AllocationRunStats): void {
-    this.registry.observe(m.allocationRunDurationSeconds, { trigger: stats.trigger }, stats.durationMs / 1000);
+    this.registry.observe(
+      m.allocationRunDurationSeconds,
+      { trigger: stats.trigger },
+      stats.durationMs / 1000,
+    );
     this.registry.inc(m.allocationsTotal, {}, stats.allocations);
   }
 

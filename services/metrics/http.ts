@@ -30,8 +30,6 @@ export interface MetricsEndpointOptions {
   readonly http?: HttpMetricSpecs;
   /** Serves `/metrics/snapshot` when given. */
   readonly snapshot?: () => Promise<Snapshot>;
-  /** Reads the time for request durations, in milliseconds. @default performance.now */
-  readonly nowMs?: () => number;
 }
 
 const METRICS_PATH = '/metrics';
@@ -49,20 +47,32 @@ function routeOf(req: RoutedRequest): string {
 
 export function metricsMiddleware(options: MetricsEndpointOptions): Middleware {
   const { registry, http, snapshot } = options;
-  const nowMs = options.nowMs ?? (() => performance.now());
+  const renderers = new Map<string, () => Promise<{ type: string; body: string }>>([
+    [METRICS_PATH, async () => ({ type: registry.contentType, body: await registry.exposition() })],
+  ]);
+  if (snapshot !== undefined) {
+    renderers.set(SNAPSHOT_PATH, async () => ({
+      type: 'application/json',
+      body: JSON.stringify(await snapshot()),
+    }));
+  }
   return (req, res, next) => {
-    const path = (req.url ?? '/').split('?', 1)[0];
-    const served = path === METRICS_PATH || (path === SNAPSHOT_PATH && snapshot !== undefined) ? path : undefined;
+    const path = (req.url ?? '/').split('?', 1)[0] ?? '/';
+    const render = renderers.get(path);
     if (http !== undefined) {
-      const startMs = nowMs();
+      const startMs = performance.now();
       onHeaders(res, () => {
-        const endpoint = served ?? routeOf(req);
+        const endpoint = render === undefined ? routeOf(req) : path;
         const method = req.method ?? 'GET';
         registry.inc(http.httpRequestsTotal, { endpoint, method, code: String(res.statusCode) });
-        registry.observe(http.httpRequestDurationSeconds, { endpoint, method }, (nowMs() - startMs) / 1000);
+        registry.observe(
+          http.httpRequestDurationSeconds,
+          { endpoint, method },
+          (performance.now() - startMs) / 1000,
+        );
       });
     }
-    if (served === undefined) {
+    if (render === undefined) {
       next();
       return;
     }
@@ -70,12 +80,9 @@ export function metricsMiddleware(options: MetricsEndpointOptions): Middleware {
       res.writeHead(405, { Allow: 'GET, HEAD' }).end();
       return;
     }
-    const render =
-      served === METRICS_PATH
-        ? registry.exposition().then((body) => ({ type: registry.contentType, body }))
-        : snapshot!().then((values) => ({ type: 'application/json', body: JSON.stringify(values) }));
-    render.then(
-      ({ type, body }) => res.writeHead(200, { 'Content-Type': type }).end(req.method === 'HEAD' ? undefined : body),
+    render().then(
+      ({ type, body }) =>
+        res.writeHead(200, { 'Content-Type': type }).end(req.method === 'HEAD' ? undefined : body),
       (err: unknown) =>
         res.writeHead(500, { 'Content-Type': 'text/plain' }).end(`metrics collection failed: ${String(err)}`),
     );
@@ -83,15 +90,17 @@ export function metricsMiddleware(options: MetricsEndpointOptions): Middleware {
 }
 
 /**
- * Runs `fn` once, just before the response's headers go out. Every response passes through
- * `writeHead` (Node's implicit headers call it too), so wrapping it catches all of them.
+ * Runs `fn` once, when the response's headers are written (its status code is set by then).
+ * Every response passes through `writeHead` (Node's implicit headers call it too), so wrapping it
+ * catches all of them.
  */
 function onHeaders(res: ServerResponse, fn: () => void): void {
   const writeHead = res.writeHead;
   res.writeHead = function (this: ServerResponse, ...args: Parameters<typeof writeHead>) {
     res.writeHead = writeHead;
+    const written = writeHead.apply(this, args);
     fn();
-    return writeHead.apply(this, args);
+    return written;
   } as typeof writeHead;
 }
 

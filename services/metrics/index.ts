@@ -24,18 +24,16 @@ export {
   type Metrics,
   type MetricsRegistry,
   noopMetrics,
-  PROMETHEUS_CONTENT_TYPE,
 } from './metrics.js';
 export { PromMetrics } from './prom-metrics.js';
-export { Readings, type MetricReading, type Sample } from './readings.js';
-export { agentSnapshot, masterSnapshot, type Snapshot, timerKeys } from './mesos-snapshot.js';
+export type { Readings } from './readings.js';
+export { agentSnapshot, masterSnapshot, type Snapshot } from './mesos-snapshot.js';
 export {
   metricsMiddleware,
   type MetricsEndpointOptions,
   type MetricsServer,
   type Middleware,
   startMetricsServer,
-  UNMATCHED_ENDPOINT,
 } from './http.js';
 export { type CumulativeReading, MonotonicTotals } from './monotonic-totals.js';
 export { type SchedulerMetricsHandle, startSchedulerMetrics } from './scheduler-metrics.js';

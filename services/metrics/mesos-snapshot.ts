@@ -28,7 +28,16 @@ const PERCENTILES: readonly (readonly [string, number])[] = [
 
 /** Tasks states Mesos reports as gauges (live tasks) and as counters (terminal transitions). */
 const LIVE_TASK_STATES = ['staging', 'starting', 'running', 'killing', 'unreachable'] as const;
-const TERMINAL_TASK_STATES = ['finished', 'failed', 'killed', 'lost', 'error', 'dropped', 'gone', 'gone_by_operator'];
+const TERMINAL_TASK_STATES = [
+  'finished',
+  'failed',
+  'killed',
+  'lost',
+  'error',
+  'dropped',
+  'gone',
+  'gone_by_operator',
+];
 
 const fromBaseUnits = (resource: string, value: number): number =>
   resource === 'mem' || resource === 'disk' ? value / BYTES_PER_MB : value;
@@ -59,7 +68,12 @@ export function timerKeys(key: string, recentSeconds: readonly number[]): Snapsh
 }
 
 /** `<prefix>/<r>_total|used|percent` for each resource, plus Mesos's revocable keys (always 0 here). */
-function resourceKeys(prefix: string, readings: Readings, total: GaugeSpec<'resource'>, used: GaugeSpec<'resource'>) {
+function resourceKeys(
+  prefix: string,
+  readings: Readings,
+  total: GaugeSpec<'resource'>,
+  used: GaugeSpec<'resource'>,
+) {
   const out: Snapshot = {};
   for (const resource of SNAPSHOT_RESOURCES) {
     const totalValue = fromBaseUnits(resource, readings.sum(total, { resource }));
@@ -77,7 +91,12 @@ function uptime(readings: Readings, startSpec: GaugeSpec<never>, nowSec: number)
   return start > 0 ? Math.max(0, nowSec - start) : 0;
 }
 
-function liveTaskKeys(prefix: string, readings: Readings, spec: GaugeSpec<'state'>, states: readonly string[]) {
+function liveTaskKeys(
+  prefix: string,
+  readings: Readings,
+  spec: GaugeSpec<'state'>,
+  states: readonly string[],
+) {
   return Object.fromEntries(
     states.map((state) => [`${prefix}/tasks_${state}`, readings.sum(spec, { state: taskState(state) })]),
   );
@@ -117,7 +136,8 @@ export function masterSnapshot(readings: Readings, nowSec: number): Snapshot {
   }
   for (const resource of ['cpus', 'mem', 'disk']) {
     const prefix = `allocator/mesos/resources/${resource}`;
-    const held = readings.sum(m.cluster.offered, { resource }) + readings.sum(m.cluster.allocated, { resource });
+    const held =
+      readings.sum(m.cluster.offered, { resource }) + readings.sum(m.cluster.allocated, { resource });
     out[`${prefix}/total`] = fromBaseUnits(resource, readings.sum(m.resourcesCapacity, { resource }));
     out[`${prefix}/offered_or_allocated`] = fromBaseUnits(resource, held);
   }

@@ -25,7 +25,10 @@ export class MonotonicTotals<G extends Labels> {
    * time) keep their previous one; items neither read nor alive have ended. Returns the total
    * of every group seen so far.
    */
-  update(readings: ReadonlyMap<string, CumulativeReading<G>>, alive: ReadonlySet<string>): CumulativeReading<G>[] {
+  update(
+    readings: ReadonlyMap<string, CumulativeReading<G>>,
+    alive: ReadonlySet<string>,
+  ): CumulativeReading<G>[] {
     const current = new Map<string, CumulativeReading<G>>();
     for (const [id, previous] of this.last) {
       const reading = readings.get(id);

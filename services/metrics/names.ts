@@ -60,7 +60,14 @@ const histogram = <const L extends string = never>(
   labels: readonly L[],
   buckets: readonly number[],
   window?: number,
-): HistogramSpec<L> => ({ type: 'histogram', name, help, labels, buckets, ...(window !== undefined && { window }) });
+): HistogramSpec<L> => ({
+  type: 'histogram',
+  name,
+  help,
+  labels,
+  buckets,
+  ...(window !== undefined && { window }),
+});
 
 /** Mesos's timers summarise a time series of recent values; libprocess keeps 1000 of them. */
 const TIMER_WINDOW = 1000;
@@ -115,7 +122,10 @@ function masterResources<const S extends string, const L extends string>(scope: 
 
 export const MasterMetrics = {
   ...httpMetrics('master'),
-  startTimeSeconds: gauge('meso_master_start_time_seconds', 'Start time of the master, seconds since the Unix epoch'),
+  startTimeSeconds: gauge(
+    'meso_master_start_time_seconds',
+    'Start time of the master, seconds since the Unix epoch',
+  ),
   elected: gauge('meso_master_elected', '1 while this master is the elected leader, else 0'),
   leadershipChangesTotal: counter(
     'meso_master_leadership_changes_total',
@@ -154,9 +164,11 @@ export const MasterMetrics = {
     'Dominant share of each framework within each of its roles',
     ['framework', 'role'],
   ),
-  agents: gauge('meso_master_agents', 'Agents known to the master, by state (active, disconnected, unreachable)', [
-    'state',
-  ]),
+  agents: gauge(
+    'meso_master_agents',
+    'Agents known to the master, by state (active, disconnected, unreachable)',
+    ['state'],
+  ),
   agentRegistrationsTotal: counter(
     'meso_master_agent_registrations_total',
     'Agent registrations: kind="new" for a new agent id, "reregistered" for a known one',
@@ -178,10 +190,17 @@ export const MasterMetrics = {
     'Tasks that reached a terminal state, by state and reason',
     ['state', 'reason'],
   ),
-  offersOutstanding: gauge('meso_master_offers_outstanding', 'Offers sent and not yet accepted, declined or rescinded'),
+  offersOutstanding: gauge(
+    'meso_master_offers_outstanding',
+    'Offers sent and not yet accepted, declined or rescinded',
+  ),
   offersSentTotal: counter('meso_master_offers_sent_total', 'Offers sent to frameworks', ['role']),
-  offersAcceptedTotal: counter('meso_master_offers_accepted_total', 'Offers accepted by frameworks', ['role']),
-  offersDeclinedTotal: counter('meso_master_offers_declined_total', 'Offers declined by frameworks', ['role']),
+  offersAcceptedTotal: counter('meso_master_offers_accepted_total', 'Offers accepted by frameworks', [
+    'role',
+  ]),
+  offersDeclinedTotal: counter('meso_master_offers_declined_total', 'Offers declined by frameworks', [
+    'role',
+  ]),
   offersRescindedTotal: counter(
     'meso_master_offers_rescinded_total',
     'Offers rescinded by the master (timeout, agent or framework gone, invalid accept)',
@@ -194,7 +213,10 @@ export const MasterMetrics = {
     ALLOCATION_BUCKETS,
     TIMER_WINDOW,
   ),
-  allocationsTotal: counter('meso_master_allocations_total', 'Allocations (offers to be) made by allocation runs'),
+  allocationsTotal: counter(
+    'meso_master_allocations_total',
+    'Allocations (offers to be) made by allocation runs',
+  ),
   usagePollsTotal: counter(
     'meso_master_usage_polls_total',
     "Polls of agents' /monitor/statistics for the *_resources_used gauges, by outcome (ok, failed)",
@@ -204,7 +226,10 @@ export const MasterMetrics = {
 
 export const AgentMetrics = {
   ...httpMetrics('agent'),
-  startTimeSeconds: gauge('meso_agent_start_time_seconds', 'Start time of the agent, seconds since the Unix epoch'),
+  startTimeSeconds: gauge(
+    'meso_agent_start_time_seconds',
+    'Start time of the agent, seconds since the Unix epoch',
+  ),
   registered: gauge('meso_agent_registered', '1 while the agent is registered with a master, else 0'),
   resourcesCapacity: gauge('meso_agent_resources_capacity', 'Resources the agent offers', ['resource']),
   resourcesAllocated: gauge(
@@ -212,12 +237,17 @@ export const AgentMetrics = {
     'Resources held by non-terminal tasks and their executors',
     ['resource'],
   ),
-  tasks: gauge('meso_agent_tasks', 'Tasks not yet completed (terminal ones wait for acknowledgement), by state', [
-    'state',
-  ]),
+  tasks: gauge(
+    'meso_agent_tasks',
+    'Tasks not yet completed (terminal ones wait for acknowledgement), by state',
+    ['state'],
+  ),
   frameworks: gauge('meso_agent_frameworks', 'Frameworks with tasks or executors on the agent'),
   executors: gauge('meso_agent_executors', 'Executors on the agent'),
-  containers: gauge('meso_agent_containers', 'Running task containers, by framework and role', ['framework', 'role']),
+  containers: gauge('meso_agent_containers', 'Running task containers, by framework and role', [
+    'framework',
+    'role',
+  ]),
   containerCpuSecondsTotal: counter(
     'meso_agent_container_cpu_seconds_total',
     'CPU time (user + system) used by task containers, by framework and role',
@@ -248,9 +278,11 @@ export const AgentMetrics = {
     'meso_agent_status_updates_pending',
     'Task status updates queued and not yet acknowledged by their framework',
   ),
-  imagePullsTotal: counter('meso_agent_image_pulls_total', 'Docker image pulls, by outcome (succeeded, failed)', [
-    'outcome',
-  ]),
+  imagePullsTotal: counter(
+    'meso_agent_image_pulls_total',
+    'Docker image pulls, by outcome (succeeded, failed)',
+    ['outcome'],
+  ),
   imagePullDurationSeconds: histogram(
     'meso_agent_image_pull_duration_seconds',
     'Time to pull a docker image',
@@ -277,7 +309,9 @@ export const AgentMetrics = {
 export const SchedulerMetrics = {
   subscribed: gauge('meso_scheduler_subscribed', '1 while the scheduler is subscribed to a master, else 0'),
   tasksWanted: gauge('meso_scheduler_tasks_wanted', 'Tasks the scheduler wants running, by role', ['role']),
-  tasksRunning: gauge('meso_scheduler_tasks_running', 'Tasks the scheduler knows to be running, by role', ['role']),
+  tasksRunning: gauge('meso_scheduler_tasks_running', 'Tasks the scheduler knows to be running, by role', [
+    'role',
+  ]),
   tasksQueued: gauge('meso_scheduler_tasks_queued', 'Tasks waiting for a suitable offer, by role', ['role']),
   offersReceivedTotal: counter('meso_scheduler_offers_received_total', 'Offers received from the master'),
   offersDeclinedTotal: counter(
@@ -285,7 +319,10 @@ export const SchedulerMetrics = {
     'Offers declined, by reason (e.g. no_demand, insufficient_resources, constraints)',
     ['reason'],
   ),
-  tasksLaunchedTotal: counter('meso_scheduler_tasks_launched_total', 'Tasks sent to the master in ACCEPT calls'),
+  tasksLaunchedTotal: counter(
+    'meso_scheduler_tasks_launched_total',
+    'Tasks sent to the master in ACCEPT calls',
+  ),
   taskLaunchLatencySeconds: histogram(
     'meso_scheduler_task_launch_latency_seconds',
     'Time from accepting an offer for a task to its TASK_RUNNING update',

@@ -114,17 +114,15 @@ export class PromMetrics implements MetricsRegistry {
     await this.collect();
     const metrics = await this.registry.getMetricsAsJSON();
     return new Readings(
-      metrics.map(
-        (metric): MetricReading => ({
-          name: metric.name,
-          samples: metric.values.map((v) => ({
-            name: (v as { metricName?: string }).metricName ?? metric.name,
-            labels: Object.fromEntries(Object.entries(v.labels).map(([k, value]) => [k, String(value)])),
-            value: v.value,
-          })),
-          recent: this.windows.get(metric.name)?.ordered() ?? [],
-        }),
-      ),
+      metrics.map((metric): MetricReading => ({
+        name: metric.name,
+        samples: metric.values.map((v) => ({
+          name: (v as { metricName?: string }).metricName ?? metric.name,
+          labels: Object.fromEntries(Object.entries(v.labels).map(([k, value]) => [k, String(value)])),
+          value: v.value,
+        })),
+        recent: this.windows.get(metric.name)?.ordered() ?? [],
+      })),
     );
   }
 

@@ -11,8 +11,11 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
+import type { Offer } from '../../services/core/v1/cluster.js';
+import type { TaskState } from '../../services/core/v1/tasks.js';
 import type { Cluster, Flags, MesoProcess } from './cluster.js';
 import { waitFor } from './cluster.js';
+import type { TestScheduler } from './scheduler.js';
 
 /** The parts of `/master/state` these tests read. */
 export interface MasterState {
@@ -22,7 +25,7 @@ export interface MasterState {
   readonly elected_time?: number;
   readonly leader?: string;
   readonly leader_info?: { readonly id: string; readonly hostname: string; readonly port: number };
-  readonly slaves: readonly { readonly id: string; readonly active: boolean }[];
+  readonly slaves: readonly { readonly id: string; readonly active: boolean; readonly port: number }[];
   readonly recovered_slaves: readonly { readonly id: string }[];
   readonly unreachable_slaves: number;
   readonly frameworks: readonly {
@@ -116,6 +119,52 @@ export class HaMasters {
   private forget(master: MesoProcess): void {
     const index = this.live.indexOf(master);
     if (index !== -1) this.live.splice(index, 1);
+  }
+}
+
+/** Waits for an update to `state` of each of `taskIds`, in whatever order they come. */
+export async function nextUpdates(
+  scheduler: TestScheduler,
+  taskIds: Iterable<string>,
+  state: TaskState,
+  timeoutMs: number,
+): Promise<void> {
+  const pending = new Set(taskIds);
+  while (pending.size > 0) {
+    const event = await scheduler.next(
+      (e) => e.type === 'UPDATE' && pending.has(e.update.status.task_id.value) && e.update.status.state === state,
+      `${state} for ${[...pending].join(', ')}`,
+      timeoutMs,
+    );
+    if (event.type === 'UPDATE') pending.delete(event.update.status.task_id.value);
+  }
+}
+
+/** One offer from each of `count` different agents. */
+export async function offersOfAgents(scheduler: TestScheduler, count: number, timeoutMs: number): Promise<Offer[]> {
+  const byAgent = new Map<string, Offer>();
+  await waitFor(
+    async () => {
+      for (const offer of await scheduler.nextOffers()) byAgent.set(offer.agent_id.value, offer);
+      return byAgent.size >= count;
+    },
+    timeoutMs,
+    `offers of ${count} agents`,
+  );
+  return [...byAgent.values()].slice(0, count);
+}
+
+/** How `process` exited, or `undefined` if it still runs after `timeoutMs`. */
+export async function exitWithin(
+  process: MesoProcess,
+  timeoutMs: number,
+): Promise<{ readonly code: number | null; readonly signal: NodeJS.Signals | null } | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), timeoutMs)));
+  try {
+    return await Promise.race([process.exited, timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -11,7 +11,13 @@ import type { Offer } from '../../services/core/v1/cluster.js';
 import { AGENT_API_PATH } from '../../services/core/agent-protocol.js';
 import { isTerminalState, type TaskState } from '../../services/core/v1/tasks.js';
 import { Cluster, waitFor, type MesoProcess } from '../helpers/cluster.js';
-import { HaMasters, masterState, zkGroupUrl } from '../helpers/ha-cluster.js';
+import {
+  HaMasters,
+  masterState,
+  nextUpdates,
+  offersOfAgents,
+  zkGroupUrl,
+} from '../helpers/ha-cluster.js';
 import { commandTask, TestScheduler } from '../helpers/scheduler.js';
 import { startZooKeeper, zooKeeperSkipReason, type ZooKeeperServer } from '../helpers/zookeeper.js';
 
@@ -122,41 +128,20 @@ describe('HA: leader failover', { skip: zooKeeperSkipReason() }, () => {
     return ha.leader(FAILOVER_DEADLINE_MS, leader);
   }
 
-  /** Launches a long task named `id` on each agent, one per agent; resolves once all run. */
-  async function launchOnEachAgent(scheduler: TestScheduler, ids: readonly string[]): Promise<Set<string>> {
-    const offers = new Map<string, Offer>();
-    await waitFor(
-      async () => {
-        for (const offer of await scheduler.nextOffers()) offers.set(offer.agent_id.value, offer);
-        return offers.size >= ids.length;
-      },
-      20_000,
-      `offers from ${ids.length} agents`,
-    );
-    const byAgent = [...offers.values()];
-    await Promise.all(
-      ids.map((id, i) => scheduler.client.launch(byAgent[i]!, [commandTask(byAgent[i]!, id, 'sleep 600')])),
-    );
-    await nextUpdates(scheduler, ids, 'TASK_RUNNING');
-    return new Set(ids);
-  }
 });
+
+/** Launches a long task named `id` on each agent, one per agent; resolves once all run. */
+async function launchOnEachAgent(scheduler: TestScheduler, ids: readonly string[]): Promise<Set<string>> {
+  const offers = await offersOfAgents(scheduler, ids.length, FAILOVER_DEADLINE_MS);
+  await Promise.all(
+    ids.map((id, i) => scheduler.client.launch(offers[i]!, [commandTask(offers[i]!, id, 'sleep 600')])),
+  );
+  await nextUpdates(scheduler, ids, 'TASK_RUNNING', FAILOVER_DEADLINE_MS);
+  return new Set(ids);
+}
 
 const isTerminalOrUnreachable = (state: TaskState): boolean =>
   isTerminalState(state) || state === 'TASK_UNREACHABLE' || state === 'TASK_UNKNOWN';
-
-/** Waits for an update to `state` of each of `ids`, in any order. */
-async function nextUpdates(scheduler: TestScheduler, ids: Iterable<string>, state: string): Promise<void> {
-  const pending = new Set(ids);
-  while (pending.size > 0) {
-    const event = await scheduler.next(
-      (e) => e.type === 'UPDATE' && pending.has(e.update.status.task_id.value) && e.update.status.state === state,
-      `${state} for ${[...pending].join(', ')}`,
-      FAILOVER_DEADLINE_MS,
-    );
-    if (event.type === 'UPDATE') pending.delete(event.update.status.task_id.value);
-  }
-}
 
 /** The offers of the first OFFERS event since the scheduler last subscribed (i.e. the current leader's). */
 async function offersSinceSubscribed(scheduler: TestScheduler): Promise<Offer[]> {
@@ -191,5 +176,5 @@ async function expectTasksRunning(
 /** Implicit reconciliation answers TASK_RUNNING for every running task. */
 async function reconcileRunning(scheduler: TestScheduler, running: ReadonlySet<string>): Promise<void> {
   await waitFor(() => scheduler.client.reconcile().then(() => true), FAILOVER_DEADLINE_MS, 'RECONCILE accepted');
-  await nextUpdates(scheduler, running, 'TASK_RUNNING');
+  await nextUpdates(scheduler, running, 'TASK_RUNNING', FAILOVER_DEADLINE_MS);
 }

@@ -17,7 +17,8 @@ export interface ContainerSpec {
   readonly containerId: ContainerId;
   readonly agentId: AgentId;
   readonly frameworkId: FrameworkId;
-  readonly taskId: TaskId;
+  /** The task the container runs; absent for a custom executor's container, which runs several. */
+  readonly taskId?: TaskId;
   readonly executorId?: ExecutorId;
   readonly command: CommandInfo;
   /** Present for tasks that name an image (`ContainerInfo.type` DOCKER, or MESOS with a docker image). */
@@ -65,6 +66,12 @@ export type LaunchOutcome = 'launched' | 'already-launched';
 
 export interface Containerizer {
   readonly name: string;
+  /**
+   * True when `recover` re-attaches to containers after an agent restart (docker). The agent kills
+   * the tasks of the other containerizers on a clean stop, since the next agent could only report
+   * them lost. @default false
+   */
+  readonly survivesAgentRestart?: boolean;
   /** True when this implementation can run `spec` (e.g. the process containerizer refuses images). */
   supports(spec: ContainerSpec): boolean;
   /**

@@ -2,7 +2,7 @@
  * The JSON the services REST API answers with, built from stored and runtime state. Pure.
  * Times are ISO 8601 strings; `healthy` is `null` while unknown.
  */
-import type { OfferConsideration } from '../../scheduler/index.js';
+import { type OfferRound, offerRoundView } from '../common/offer-round.js';
 import type { CheckState } from './health-state.js';
 import type { AppPlan, LaunchBackoff, TaskPhase } from './reconciler.js';
 import type { AppRecord, TaskRecord } from './service-state.js';
@@ -16,12 +16,6 @@ export interface TaskRuntime {
   readonly killRequestedAtMs: number | undefined;
   /** Why we kill it; an `unhealthy` kill counts as a failure of the app. */
   readonly killReason: string | undefined;
-}
-
-/** The offers considered for an app in the last offer round that could not place all it wanted. */
-export interface OfferRound {
-  readonly atMs: number;
-  readonly offers: readonly OfferConsideration[];
 }
 
 export interface TaskFailure {
@@ -130,14 +124,6 @@ export function waitingView(input: AppViewInput) {
       lastFailure === undefined
         ? null
         : { taskId: lastFailure.taskId, state: lastFailure.state, message: lastFailure.message, at: iso(lastFailure.atMs) },
-    lastOffers:
-      lastRound?.offers.map((o) => ({
-        offerId: o.offerId,
-        agentId: o.agentId,
-        hostname: o.hostname,
-        at: iso(lastRound.atMs),
-        result: o.refusal === undefined ? 'used' : 'declined',
-        reason: o.refusal ?? null,
-      })) ?? [],
+    lastOffers: offerRoundView(lastRound),
   };
 }

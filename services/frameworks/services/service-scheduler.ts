@@ -23,7 +23,8 @@ import type { LeaderScheduler, SchedulerContext, TaskControl } from '../common/d
 import { launchTask, needsOf } from '../common/runnable.js';
 import type { StateDocument } from '../common/state-document.js';
 import type { AppSpec } from './app-definition.js';
-import { appView, deploymentView, type OfferRound, type TaskFailure, type TaskRuntime, waitingView } from './app-views.js';
+import type { OfferRound } from '../common/offer-round.js';
+import { appView, deploymentView, type TaskFailure, type TaskRuntime, waitingView } from './app-views.js';
 import { HealthMonitor, isSchedulerCheck } from './health-monitor.js';
 import { servicesRouter } from './http-api.js';
 import { afterFailure, type AppPlan, type LaunchBackoff, planApp, STABLE_AFTER_MS, type TaskView } from './reconciler.js';

@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { MesoError } from '../../core/errors.js';
+import { sendError } from '../../transport/http-errors.js';
 
 /** Decides whether this master answers a leader-only request; when not, it has already answered. */
 export type LeaderGate = (req: Request, res: Response) => boolean | Promise<boolean>;
@@ -25,22 +26,37 @@ const SECURITY_HEADERS = {
   'Cache-Control': 'no-cache',
 } as const;
 
-/** The assets directory: `services/webui/assets` of the tree this file was built from. */
-function assetsDir(): string {
+/**
+ * The assets directory: `services/webui/assets` in the tree this file was built from, or in any
+ * directory above it (an image may place it next to `dist/`). `undefined` when it is missing.
+ */
+function findAssets(): string | undefined {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (;;) {
     const candidate = join(dir, 'services', 'webui', 'assets');
     if (existsSync(join(candidate, 'index.html'))) return candidate;
     const parent = dirname(dir);
-    if (parent === dir)
-      throw new MesoError('ILLEGAL_STATE', 'cannot find services/webui/assets above the master');
+    if (parent === dir) return undefined;
     dir = parent;
   }
 }
 
 export function webuiRouter(requireLeader: LeaderGate): express.Router {
-  const root = assetsDir();
+  const root = findAssets();
   const router = express.Router();
+  if (root === undefined) {
+    // A master without its UI still serves its APIs.
+    router.get(['/', '/webui/{*path}'], (_req, res) =>
+      sendError(
+        res,
+        new MesoError(
+          'NOT_FOUND',
+          'The web UI is not installed with this master (services/webui/assets is missing)',
+        ),
+      ),
+    );
+    return router;
+  }
   const leaderOnly = (req: Request, res: Response, next: NextFunction): void => {
     Promise.resolve(requireLeader(req, res)).then(
       (leads) => {

@@ -81,6 +81,8 @@ const newRun = (cpusLimit: number): Run => ({ started: deferred(), ended: deferr
 
 export class DockerContainerizer implements Containerizer {
   readonly name = 'docker';
+  /** Containers are the engine's, labelled with their owner: a restarted agent adopts them. */
+  readonly survivesAgentRestart = true;
   private readonly api: DockerApi;
   private readonly clock: Clock;
   private readonly log: Logger;

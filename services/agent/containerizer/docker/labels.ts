@@ -21,7 +21,7 @@ export function ownershipLabels(spec: ContainerSpec): Readonly<Record<string, st
   return {
     [Labels.agentId]: spec.agentId,
     [Labels.frameworkId]: spec.frameworkId,
-    [Labels.taskId]: spec.taskId,
+    ...(spec.taskId === undefined ? {} : { [Labels.taskId]: spec.taskId }),
     ...(spec.executorId === undefined ? {} : { [Labels.executorId]: spec.executorId }),
     [Labels.containerId]: spec.containerId,
     [Labels.sandboxDir]: spec.sandboxDir,

@@ -60,6 +60,8 @@ interface ProcessContainer {
 
 export class ProcessContainerizer implements Containerizer, AsyncDisposable {
   readonly name = 'process';
+  /** See the module comment: a child's exit status is only observable by its parent. */
+  readonly survivesAgentRestart = false;
   private readonly containers = new Map<ContainerId, ProcessContainer>();
   private readonly log: Logger;
   private readonly baseEnv: Readonly<Record<string, string>>;

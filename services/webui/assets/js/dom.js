@@ -58,13 +58,27 @@ export function table(caption, headers, rows, empty = 'None') {
     'table',
     {},
     h('caption', {}, caption),
-    h('thead', {}, h('tr', {}, headers.map((text) => h('th', { scope: 'col' }, text)))),
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        headers.map((text) => h('th', { scope: 'col' }, text)),
+      ),
+    ),
     h(
       'tbody',
       {},
       rows.length === 0
         ? h('tr', {}, h('td', { colspan: headers.length, class: 'empty' }, empty))
-        : rows.map((cells) => h('tr', {}, cells.map((cell) => h('td', {}, cell)))),
+        : rows.map((cells) =>
+            h(
+              'tr',
+              {},
+              cells.map((cell) => h('td', {}, cell)),
+            ),
+          ),
     ),
   );
 }
@@ -126,7 +140,8 @@ export function scalars(resources) {
 export function sumScalars(maps) {
   /** @type {Record<string, number>} */
   const out = {};
-  for (const map of maps) for (const [name, value] of Object.entries(map)) out[name] = (out[name] ?? 0) + value;
+  for (const map of maps)
+    for (const [name, value] of Object.entries(map)) out[name] = (out[name] ?? 0) + value;
   return out;
 }
 

@@ -31,7 +31,8 @@ export class RecordIoDecoder {
       const newline = this.buffer.indexOf(NEWLINE);
       if (newline < 0) break;
       const header = this.text.decode(this.buffer.subarray(0, newline));
-      if (!/^\d+$/.test(header)) throw new Error(`recordio: malformed record length '${header.slice(0, 20)}'`);
+      if (!/^\d+$/.test(header))
+        throw new Error(`recordio: malformed record length '${header.slice(0, 20)}'`);
       const length = Number(header);
       if (length > MAX_RECORD_BYTES) throw new Error(`recordio: record of ${length} bytes is too large`);
       const end = newline + 1 + length;
