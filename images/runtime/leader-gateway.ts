@@ -2,19 +2,22 @@
  * The cluster's front door: one HTTP port that always reaches the leading master, through
  * whichever master answers.
  *
- * Why it exists: a standby master answers with a redirect to the leader by the name the leader
- * advertises (`Location: //master2:5050/...`). Inside the cluster's network that name resolves;
- * from the Docker host or a laptop's browser it does not, so publishing one master's port would
- * leave clients stranded whenever another master leads. The gateway lives inside the network and
- * follows those redirects itself.
+ * Why it exists: a standby master names the leader by the name the leader advertises
+ * (`Location: //master2:5050/...`, in its redirects and in `/master/redirect`). Inside the
+ * cluster's network that name resolves; from the Docker host or a laptop's browser it does not,
+ * so publishing one master's port would leave clients stranded whenever another master leads.
+ * (Nor may a client stay on a standby: like Mesos's, a standby answers `/master/state` itself,
+ * with an empty cluster.) The gateway lives inside the network and asks.
  *
- *   client ──> gateway ──> preferred master ──307──> leader ──> response streamed back
- *                    └──(connection refused, 503)──> next master ...
+ *   client ──> gateway ──GET /master/redirect──> any master ──307 //leader:5050──┐
+ *                 └──────────── the request, replayed ──> leader ──> response streamed back
  *
  * Guarantees:
- * - A request is sent to the master that answered last (the leader, usually), then to the others
- *   in the configured order. A master that refuses the connection or answers 503 (no leader yet)
- *   is skipped; 307/308 redirects are followed, up to `maxRedirects` per master tried.
+ * - Each request goes to the leader that a master names in answer to `/master/redirect`, asked
+ *   just before: first the master that answered last, then the others in the configured order.
+ *   A master that refuses the connection or answers 503 (no leader elected) is skipped, and so
+ *   is one whose named leader does not answer. Redirects from the leader (it lost the leadership
+ *   in between) are followed, up to `maxRedirects`.
  * - The request body is buffered (bounded by `maxBodyBytes`, 413 beyond) so it can be replayed on
  *   a redirect; the response is streamed, so RecordIO event streams (`SUBSCRIBE`) pass through
  *   for as long as both sides keep them open.
@@ -82,16 +85,24 @@ const HOP_BY_HOP = new Set([
 const REDIRECTS = new Set([307, 308]);
 
 type Attempt =
-  | { readonly kind: 'answered'; readonly response: IncomingMessage; readonly origin: string }
+  | { readonly kind: 'answered'; readonly response: IncomingMessage }
   | { readonly kind: 'unavailable'; readonly reason: string };
+
+type LeaderLookup =
+  | { readonly kind: 'leader'; readonly origin: string }
+  | { readonly kind: 'unavailable'; readonly reason: string };
+
+const REDIRECT_PATH = '/master/redirect';
 
 class BodyTooLargeError extends Error {}
 
 export async function startLeaderGateway(options: LeaderGatewayOptions, log: Logger): Promise<LeaderGateway> {
   if (options.masters.length === 0) throw new Error('the gateway needs at least one master (host:port)');
   const config = { ...DEFAULTS, ...options };
-  /** The master that answered last; tried first. */
+  /** The master that named a leader last; asked first. */
   let preferred = config.masters[0]!;
+  /** The leader found last, for logging changes only. */
+  let lastLeader: string | undefined;
 
   const forward = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const body = await readBody(req, config.maxBodyBytes);
@@ -106,10 +117,7 @@ export async function startLeaderGateway(options: LeaderGatewayOptions, log: Log
         failures.push(`${master}: ${attempt.reason}`);
         continue;
       }
-      if (attempt.origin !== preferred) {
-        log.info('leading master changed', { from: preferred, to: attempt.origin });
-        preferred = attempt.origin;
-      }
+      preferred = master;
       relay(attempt.response, res);
       return;
     }
@@ -118,21 +126,64 @@ export async function startLeaderGateway(options: LeaderGatewayOptions, log: Log
     res.end(`No leading master reachable (${failures.join('; ')})\n`);
   };
 
-  /** One master, following its redirects; `unavailable` when it (or its leader) gives no answer. */
+  /** The leader `master` names (its `/master/redirect` answer). */
+  const leaderNamedBy = async (master: string, signal: AbortSignal): Promise<LeaderLookup> => {
+    let response: IncomingMessage;
+    try {
+      response = await send({
+        origin: master,
+        path: REDIRECT_PATH,
+        method: 'GET',
+        headers: {},
+        body: Buffer.alloc(0),
+        timeoutMs: config.upstreamTimeoutMs,
+        signal,
+      });
+    } catch (err) {
+      return { kind: 'unavailable', reason: errorText(err) };
+    }
+    response.resume();
+    const location = response.headers.location;
+    if (!REDIRECTS.has(response.statusCode ?? 0) || location === undefined) {
+      return { kind: 'unavailable', reason: `names no leader (${response.statusCode ?? 'no status'})` };
+    }
+    const origin = new URL(location, `http://${master}`).host;
+    if (origin !== lastLeader) {
+      log.info('leading master found', { leader: origin, previous: lastLeader, namedBy: master });
+      lastLeader = origin;
+    }
+    return { kind: 'leader', origin };
+  };
+
+  /**
+   * The request, sent to the leader `master` names and following its redirects; `unavailable`
+   * when no leader gives an answer.
+   */
   const tryMaster = async (
     master: string,
     req: IncomingMessage,
     body: Buffer,
     signal: AbortSignal,
   ): Promise<Attempt> => {
-    let origin = master;
+    const leader = await leaderNamedBy(master, signal);
+    if (leader.kind === 'unavailable') return leader;
+    let origin = leader.origin;
     let path = req.url ?? '/';
+    const headers = forwardable(req.headers);
     for (let hop = 0; hop <= config.maxRedirects; hop++) {
       let response: IncomingMessage;
       try {
-        response = await send({ origin, path, req, body, timeoutMs: config.upstreamTimeoutMs, signal });
+        response = await send({
+          origin,
+          path,
+          method: req.method ?? 'GET',
+          headers,
+          body,
+          timeoutMs: config.upstreamTimeoutMs,
+          signal,
+        });
       } catch (err) {
-        return { kind: 'unavailable', reason: errorText(err) };
+        return { kind: 'unavailable', reason: `leader ${origin}: ${errorText(err)}` };
       }
       const status = response.statusCode ?? 502;
       const location = response.headers.location;
@@ -145,9 +196,9 @@ export async function startLeaderGateway(options: LeaderGatewayOptions, log: Log
       }
       if (status === 503) {
         response.resume();
-        return { kind: 'unavailable', reason: 'no leader elected (503)' };
+        return { kind: 'unavailable', reason: `leader ${origin}: no leader elected (503)` };
       }
-      return { kind: 'answered', response, origin };
+      return { kind: 'answered', response };
     }
     return { kind: 'unavailable', reason: `more than ${config.maxRedirects} redirects` };
   };
@@ -207,23 +258,22 @@ interface UpstreamRequest {
   /** `host:port` of the master. */
   readonly origin: string;
   readonly path: string;
-  /** The client's request: its method and headers are forwarded. */
-  readonly req: IncomingMessage;
+  readonly method: string;
+  /** Without hop-by-hop fields (see `forwardable`). */
+  readonly headers: OutgoingHttpHeaders;
   readonly body: Buffer;
   readonly timeoutMs: number;
   readonly signal: AbortSignal;
 }
 
 /** Sends the client's request to a master; resolves with the response head, rejects if none comes. */
-function send({ origin, path, req, body, timeoutMs, signal }: UpstreamRequest): Promise<IncomingMessage> {
+function send(request: UpstreamRequest): Promise<IncomingMessage> {
+  const { origin, path, method, body, timeoutMs, signal } = request;
   const target = new URL(`http://${origin}`);
-  const headers: OutgoingHttpHeaders = {
-    ...forwardable(req.headers),
-    'content-length': String(body.length),
-  };
+  const headers: OutgoingHttpHeaders = { ...request.headers, 'content-length': String(body.length) };
   return new Promise((resolve, reject) => {
     const upstream = httpRequest(
-      { host: target.hostname, port: target.port || 80, method: req.method, path, headers, signal },
+      { host: target.hostname, port: target.port || 80, method, path, headers, signal },
       (response) => {
         upstream.setTimeout(0);
         resolve(response);

@@ -1,8 +1,8 @@
 /**
- * The agent daemon's core: registers with the leading master, follows its event stream, keeps the
- * connection alive with pings, and re-registers (same agent id, full task list) whenever the
- * stream ends. Tasks are run by the `TaskSupervisor`; their updates are delivered by the
- * `StatusUpdateManager`, which sends only while the agent is registered.
+ * The agent daemon's core: recovers its checkpoint, registers with the leading master, follows its
+ * event stream, keeps the connection alive with pings, and re-registers (same agent id, full task
+ * list) whenever the stream ends. The work itself is `AgentTasks`'; its status updates are sent
+ * only while the agent is registered.
  *
  *   registering ──REGISTERED──▶ registered ──stream ended / ping refused──▶ disconnected
  *        ▲                                                                     │
@@ -13,7 +13,8 @@ import { mkdir } from 'node:fs/promises';
 import type { AgentCall, AgentEvent } from '../core/agent-protocol.js';
 import type { Clock } from '../core/clock.js';
 import { MesoError } from '../core/errors.js';
-import type { AgentId, ExecutorId, FrameworkId, TaskId } from '../core/ids.js';
+import type { AgentId, ExecutorId, FrameworkId } from '../core/ids.js';
+import type { AgentInfo } from '../core/v1/cluster.js';
 import { MESO_VERSION } from '../core/version.js';
 import type { Logger } from '../log/logger.js';
 import { backoffDelayMs } from '../scheduler/backoff.js';
@@ -21,10 +22,10 @@ import { sleep } from '../scheduler/sleep.js';
 import { type AgentConfig, agentUrl } from './agent-config.js';
 import type { Containerizer } from './containerizer/containerizer.js';
 import type { DetectMaster, MasterClient } from './master-client.js';
+import { AgentTasks } from './agent-tasks.js';
+import type { CustomExecutors } from './custom-executors.js';
 import type { AgentStateInput } from './state-json.js';
-import { type ForwardedUpdate, StatusUpdateManager } from './status-update-manager.js';
-import { TaskRegistry } from './task-registry.js';
-import { TaskSupervisor } from './task-supervisor.js';
+import type { ForwardedUpdate } from './status-update-manager.js';
 
 export type AgentState = 'registering' | 'registered' | 'disconnected' | 'stopped';
 
@@ -70,9 +71,7 @@ export class Agent implements AsyncDisposable {
   private loop: Promise<void> = Promise.resolve();
   private stopping: Promise<void> | undefined;
   private resolveStopped!: () => void;
-  private readonly registry = new TaskRegistry();
-  private readonly updates: StatusUpdateManager;
-  private readonly supervisor: TaskSupervisor;
+  private readonly tasks: AgentTasks;
   private readonly log: Logger;
   private readonly startTimeMs: number;
   /** Resolves once the agent stopped, whether by `stop()` or because the master shut it down. */
@@ -82,29 +81,27 @@ export class Agent implements AsyncDisposable {
     this.log = deps.log.child({ component: 'agent' });
     this.startTimeMs = deps.clock.nowMs();
     this.stopped = new Promise((resolve) => (this.resolveStopped = resolve));
-    this.updates = new StatusUpdateManager({
-      clock: deps.clock,
-      log: deps.log,
-      send: (update) => this.sendUpdate(update),
-      retryMinMs: deps.config.statusUpdateRetryMinMs,
-      retryMaxMs: deps.config.statusUpdateRetryMaxMs,
-    });
-    this.supervisor = new TaskSupervisor({
+    this.tasks = new AgentTasks({
+      config: deps.config,
       clock: deps.clock,
       log: deps.log,
       containerizers: deps.containerizers,
-      registry: this.registry,
-      updates: this.updates,
-      workDir: deps.config.workDir,
-      executorShutdownGracePeriodMs: deps.config.executorShutdownGracePeriodMs,
       agentEndpoint: `${deps.config.advertiseIp}:${deps.port}`,
+      agentInfo: () => this.agentInfo(),
+      sendUpdate: (update) => this.sendUpdate(update),
+      sendExecutorMessage: (frameworkId, executorId, data) =>
+        this.sendExecutorMessage(frameworkId, executorId, data),
     });
   }
 
-  /** Creates the work dir and starts registering; resolves without waiting for the master. */
+  /**
+   * Creates the work dir, recovers the checkpoint (adopting the containers of a previous run), and
+   * starts registering; resolves without waiting for the master.
+   */
   static async start(deps: AgentDeps): Promise<Agent> {
     await mkdir(deps.config.workDir, { recursive: true });
     const agent = new Agent(deps);
+    agent.id = await agent.tasks.recover();
     agent.loop = agent.connectLoop();
     return agent;
   }
@@ -120,7 +117,12 @@ export class Agent implements AsyncDisposable {
 
   /** Status updates queued and not yet acknowledged by their frameworks. */
   pendingStatusUpdates(): number {
-    return this.updates.pendingCount();
+    return this.tasks.updates.pendingCount();
+  }
+
+  /** Custom executors, for the executor API. */
+  executors(): CustomExecutors {
+    return this.tasks.executors;
   }
 
   /** What `/state` renders. */
@@ -131,13 +133,14 @@ export class Agent implements AsyncDisposable {
       port: this.deps.port,
       startTimeMs: this.startTimeMs,
       masterHostname: this.masterHostname,
-      registry: this.registry,
+      registry: this.tasks.registry,
     };
   }
 
   /**
-   * Disconnects and cancels every timer. Tasks keep running: containers may outlive the agent
-   * (their containerizer's owner decides). Idempotent.
+   * Kills the tasks that could not be re-attached after a restart (process containers; see
+   * `AgentTasks.stopUnrecoverable`), then disconnects and cancels every timer. Docker containers
+   * keep running for the next agent to adopt. Idempotent.
    */
   stop(): Promise<void> {
     return this.terminate(false);
@@ -157,14 +160,17 @@ export class Agent implements AsyncDisposable {
 
   private terminate(killTasks: boolean): Promise<void> {
     this.stopping ??= (async () => {
+      const graceMs = this.deps.config.executorShutdownGracePeriodMs;
+      // While still connected, so that their last updates can reach the master.
+      if (!killTasks) await this.tasks.stopUnrecoverable(graceMs);
       this.moveTo('stopped');
       this.stopController.abort();
       this.stopPing();
-      this.updates.stop();
+      this.tasks.stop();
       await this.loop;
       await Promise.allSettled([...this.requests]);
       if (killTasks) {
-        await this.supervisor.killAll(this.deps.config.executorShutdownGracePeriodMs);
+        await this.tasks.shutdown(this.id, graceMs);
         // A shut-down agent is a new agent to the master next time.
         this.id = undefined;
       }
@@ -208,10 +214,13 @@ export class Agent implements AsyncDisposable {
       const events = await this.deps.master.register(masterUrl, this.registerCall(), signal);
       for await (const event of events) {
         if (event.type === 'REGISTERED') {
-          this.onRegistered(event.registered, connection);
+          await this.onRegistered(event.registered, connection);
           registered = true;
+        } else if (event.type === 'SHUTDOWN') {
+          this.log.warn('master shut this agent down', { message: event.shutdown.message });
+          void this.terminate(true);
         } else if (registered && this.id !== undefined) {
-          this.dispatch(event, this.id);
+          this.tasks.handle(event, this.id);
         } else {
           this.log.warn('event before registration ignored', { type: event.type });
         }
@@ -226,42 +235,50 @@ export class Agent implements AsyncDisposable {
     } finally {
       this.connection = undefined;
       this.stopPing();
-      this.updates.pause();
+      this.tasks.updates.pause();
       if (this.current !== 'stopped') this.moveTo('disconnected');
     }
     return registered;
   }
 
+  /** This agent as the master knows it: `REGISTER`'s `agent_info`, also the executors' SUBSCRIBED. */
+  private agentInfo(): AgentInfo {
+    const { config, port } = this.deps;
+    return {
+      hostname: config.hostname,
+      port,
+      resources: config.resources.toV1(),
+      attributes: [...config.attributes],
+      ...(this.id !== undefined && { id: { value: this.id } }),
+    };
+  }
+
   private registerCall(): AgentCall {
     const { config, port } = this.deps;
-    const id = this.id === undefined ? undefined : { value: this.id };
+    const { registry } = this.tasks;
     return {
       type: 'REGISTER',
-      ...(id !== undefined && { agent_id: id }),
+      ...(this.id !== undefined && { agent_id: { value: this.id } }),
       register: {
-        agent_info: {
-          hostname: config.hostname,
-          port,
-          resources: config.resources.toV1(),
-          attributes: [...config.attributes],
-          ...(id !== undefined && { id }),
-        },
+        agent_info: this.agentInfo(),
         url: agentUrl(config.advertiseIp, port),
-        tasks: this.registry.reportedTasks(),
-        frameworks: this.registry.frameworkInfos(),
+        tasks: registry.reportedTasks(),
+        frameworks: registry.frameworkInfos(),
         version: MESO_VERSION,
       },
     };
   }
 
-  private onRegistered(
+  /** Checkpoints the agent id before going on: the tasks that follow are filed under it. */
+  private async onRegistered(
     registered: Extract<AgentEvent, { type: 'REGISTERED' }>['registered'],
     connection: Connection,
-  ): void {
+  ): Promise<void> {
     const id = registered.agent_id.value as AgentId;
     if (this.id !== undefined && this.id !== id) {
       this.log.warn('master assigned a different agent id', { previousAgentId: this.id, agentId: id });
     }
+    if (this.id !== id) await this.tasks.registered(id);
     this.id = id;
     this.masterHostname = new URL(connection.masterUrl).hostname;
     if (this.current === 'registering') this.moveTo('registered');
@@ -271,59 +288,7 @@ export class Agent implements AsyncDisposable {
       masterUrl: connection.masterUrl,
     });
     this.schedulePing(registered.ping_interval_seconds * 1000, connection);
-    this.updates.resume();
-  }
-
-  private dispatch(event: AgentEvent, agentId: AgentId): void {
-    switch (event.type) {
-      case 'RUN_TASK':
-        this.supervisor.runTask(agentId, event.run_task.framework_info, event.run_task.task);
-        return;
-      case 'RUN_TASK_GROUP': {
-        const { framework_info, executor, task_group } = event.run_task_group;
-        this.supervisor.runTaskGroup(agentId, framework_info, executor, task_group.tasks);
-        return;
-      }
-      case 'KILL_TASK': {
-        const { framework_id, task_id, kill_policy } = event.kill_task;
-        this.supervisor.killTask(
-          agentId,
-          framework_id.value as FrameworkId,
-          task_id.value as TaskId,
-          kill_policy,
-        );
-        return;
-      }
-      case 'ACKNOWLEDGE': {
-        const frameworkId = event.acknowledge.framework_id.value as FrameworkId;
-        const taskId = event.acknowledge.task_id.value as TaskId;
-        if (this.updates.acknowledge(frameworkId, taskId, event.acknowledge.uuid) === 'stream-closed') {
-          this.registry.complete(frameworkId, taskId);
-        }
-        return;
-      }
-      case 'SHUTDOWN_FRAMEWORK':
-        this.supervisor.shutdownFramework(event.shutdown_framework.framework_id.value as FrameworkId);
-        return;
-      case 'SHUTDOWN_EXECUTOR': {
-        const { framework_id, executor_id } = event.shutdown_executor;
-        this.supervisor.shutdownExecutor(framework_id.value as FrameworkId, executor_id.value as ExecutorId);
-        return;
-      }
-      case 'FRAMEWORK_MESSAGE':
-        // The built-in executors take no messages (Mesos's command executor ignores them too).
-        this.log.debug('framework message dropped', {
-          executorId: event.framework_message.executor_id.value,
-        });
-        return;
-      case 'SHUTDOWN':
-        this.log.warn('master shut this agent down', { message: event.shutdown.message });
-        void this.terminate(true);
-        return;
-      case 'REGISTERED':
-      case 'HEARTBEAT':
-        return;
-    }
+    this.tasks.updates.resume();
   }
 
   /** Pings every interval while the connection lasts; a refused or failed ping drops it (404: re-register). */
@@ -360,27 +325,44 @@ export class Agent implements AsyncDisposable {
 
   /** The status update manager's `send`: one UPDATE call; a lost one is covered by its retry. */
   private sendUpdate(update: ForwardedUpdate): void {
+    this.call(
+      (agentId) => ({
+        type: 'UPDATE',
+        agent_id: { value: agentId },
+        update: {
+          framework_id: { value: update.frameworkId },
+          status: update.status,
+          latest_state: update.latestState,
+        },
+      }),
+      'status update',
+    );
+  }
+
+  /** An executor's MESSAGE for its framework: best effort, as in Mesos. */
+  private sendExecutorMessage(frameworkId: FrameworkId, executorId: ExecutorId, data: string): void {
+    this.call(
+      (agentId) => ({
+        type: 'EXECUTOR_MESSAGE',
+        agent_id: { value: agentId },
+        executor_message: { framework_id: { value: frameworkId }, executor_id: { value: executorId }, data },
+      }),
+      'executor message',
+    );
+  }
+
+  /** One call over the current connection; nothing without one. A 404 makes the agent register again. */
+  private call(build: (agentId: AgentId) => AgentCall, what: string): void {
     const connection = this.connection;
     if (connection === undefined || this.id === undefined) return;
-    const call: AgentCall = {
-      type: 'UPDATE',
-      agent_id: { value: this.id },
-      update: {
-        framework_id: { value: update.frameworkId },
-        status: update.status,
-        latest_state: update.latestState,
-      },
-    };
     this.track(
       this.deps.master
-        .send(connection.masterUrl, call, this.stopController.signal)
+        .send(connection.masterUrl, build(this.id), this.stopController.signal)
         .then((status) => {
           if (status === 404) connection.controller.abort();
-          else if (status >= 300) this.log.warn('master refused a status update', { status });
+          else if (status >= 300) this.log.warn('master refused a call', { what, status });
         })
-        .catch((err: unknown) =>
-          this.log.debug('status update not delivered', { err: (err as Error).message }),
-        ),
+        .catch((err: unknown) => this.log.debug('call not delivered', { what, err: (err as Error).message })),
     );
   }
 

@@ -1,8 +1,8 @@
 /**
- * The agent's HTTP API (the only file of the agent that imports express): `/health`, `/version`,
- * `/state`, `/flags`, `/monitor/statistics`, `/files/read`, `/files/browse`, each also under
- * Mesos's process prefix (`/slave(1)/state`), as Mesos tools build both spellings. Read-only: no
- * request body is ever read.
+ * The agent's HTTP API: `/health`, `/version`, `/state`, `/flags`, `/monitor/statistics`,
+ * `/files/read`, `/files/browse`, the operator API (`operator-api.ts`) and the executor API
+ * (`executor-api.ts`), each also under Mesos's process prefix (`/slave(1)/state`), as Mesos tools
+ * build both spellings.
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -14,6 +14,7 @@ import type { Logger } from '../log/logger.js';
 import type { Middleware } from '../metrics/index.js';
 import { handle } from '../transport/http-errors.js';
 import { agentUrl } from './agent-config.js';
+import { type ExecutorApi, executorApiRouter } from './executor-api.js';
 import type { SandboxFiles } from './files.js';
 import { agentOperatorRouter } from './operator-api.js';
 import { type AgentStateInput, versionJson } from './state-json.js';
@@ -26,6 +27,8 @@ export interface AgentHttpView {
   readonly files: SandboxFiles;
   /** The agent's bookkeeping, for the v1 operator API. */
   describe(): AgentStateInput;
+  /** Custom executors, for the v1 executor API. */
+  readonly executors: ExecutorApi;
 }
 
 export interface AgentHttpServer {
@@ -71,6 +74,7 @@ export async function startAgentHttp(options: AgentHttpOptions): Promise<AgentHt
   app.use(stripProcessPrefix);
   if (options.middleware !== undefined) app.use(options.middleware);
   app.use(agentOperatorRouter(() => view));
+  app.use(executorApiRouter(() => view?.executors, log));
   app.get('/health', (_req, res) => void res.status(200).end());
   app.get(['/version', '/version.json'], (_req, res) => void res.json(versionJson()));
   app.get(['/state', '/state.json'], (_req, res) => void res.json(attached(res)?.state()));

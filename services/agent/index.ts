@@ -27,6 +27,8 @@ export {
 export { loadAgentConfig, probeMachine } from './machine.js';
 export type { DetectMaster } from './master-client.js';
 export { ProcessContainerizer } from './containerizer/process/process-containerizer.js';
+export { DockerContainerizer, DockerodeApi } from './containerizer/docker/index.js';
+export type { Containerizer } from './containerizer/containerizer.js';
 export { AgentInstrumentation } from './agent-metrics.js';
 
 export interface AgentDependencies {
@@ -103,6 +105,7 @@ export async function startAgent(config: AgentConfig, deps: AgentDependencies): 
       statistics: () => monitorStatisticsJson(describe().registry),
       files,
       describe,
+      executors: agent.executors(),
     });
   } catch (err) {
     await agent?.stop();

@@ -102,21 +102,23 @@ function executorJson(executor: ExecutorEntry): Json {
     directory: executor.directory,
     resources: tasks.reduce((sum, t) => sum.plus(t.resources), executor.resources).toLegacyObject(),
     ...(executor.info?.labels !== undefined && { labels: executor.info.labels.labels }),
-    tasks: tasks.filter(isLive).map(taskJson),
+    tasks: tasks.filter(isLive).map((t) => taskJson(t, executor)),
     queued_tasks: [],
     // Mesos lists terminated (not yet acknowledged) tasks with the completed ones.
-    completed_tasks: [...tasks.filter((t) => !isLive(t)), ...executor.completedTasks].map(taskJson),
+    completed_tasks: [...tasks.filter((t) => !isLive(t)), ...executor.completedTasks].map((t) =>
+      taskJson(t, executor),
+    ),
   };
 }
 
-function taskJson(task: TaskEntry): Json {
+function taskJson(task: TaskEntry, executor: ExecutorEntry): Json {
   const { info } = task;
   return {
     id: task.taskId,
     name: info.name,
     framework_id: task.frameworkId,
     // Mesos leaves `executor_id` empty for command tasks.
-    executor_id: task.group.length > 0 ? task.executorId : '',
+    executor_id: executor.kind === 'command' ? '' : task.executorId,
     slave_id: task.agentId,
     state: task.state,
     resources: task.resources.toLegacyObject(),
@@ -152,15 +154,19 @@ function executorStatisticsJson(executor: ExecutorEntry, usages: readonly Resour
   };
 }
 
-/** `/monitor/statistics`: every executor with at least one live, launched container. */
+/**
+ * `/monitor/statistics`: every executor with at least one live, launched container. A custom
+ * executor's tasks share its container, which is counted once.
+ */
 export async function monitorStatisticsJson(registry: TaskRegistry): Promise<Json[]> {
   const entries: Json[] = [];
   for (const framework of registry.frameworks()) {
     for (const executor of framework.executors.values()) {
+      const containers = new Map(
+        [...executor.tasks.values()].filter((t) => t.launched && isLive(t)).map((t) => [t.containerId, t]),
+      );
       const usages = await Promise.all(
-        [...executor.tasks.values()]
-          .filter((t) => t.launched && isLive(t))
-          .map((t) => t.containerizer?.usage(t.containerId).catch(() => undefined)),
+        [...containers.values()].map((t) => t.containerizer?.usage(t.containerId).catch(() => undefined)),
       );
       const present = usages.filter((u): u is ResourceUsage => u !== undefined);
       if (present.length > 0) entries.push(executorStatisticsJson(executor, present));

@@ -196,12 +196,16 @@ export class TaskRegistry {
 
   /** The task list sent when (re-)registering: every task not yet completed, terminal ones included. */
   reportedTasks(): AgentTask[] {
-    return [...this.tasks()].map((task) => ({
-      framework_id: { value: task.frameworkId },
-      task: task.info,
-      state: task.state,
-      ...(task.group.length > 0 && { executor_id: { value: task.executorId } }),
-    }));
+    return [...this.active.values()].flatMap((framework) =>
+      [...framework.executors.values()].flatMap((executor) =>
+        [...executor.tasks.values()].map((task) => ({
+          framework_id: { value: task.frameworkId },
+          task: task.info,
+          state: task.state,
+          ...(executor.kind !== 'command' && { executor_id: { value: task.executorId } }),
+        })),
+      ),
+    );
   }
 
   frameworkInfos(): FrameworkInfo[] {

@@ -1,12 +1,12 @@
 /**
- * Runs tasks through the containerizers and reports what happens to them, playing the part of
- * Mesos's built-in executors: the command executor for RUN_TASK (one task, executor id = task id)
- * and the default executor for RUN_TASK_GROUP (each task in its own container under a shared
- * executor sandbox; killing or losing one task kills the group).
+ * Runs what the master sends. The agent plays Mesos's built-in executors itself: the command
+ * executor for RUN_TASK (one task, executor id = task id) and the default executor for
+ * RUN_TASK_GROUP (each task in its own container under a shared executor sandbox; killing or
+ * losing one task kills the group). Tasks with a custom executor go to `CustomExecutors`.
  *
- * Per task: TASK_STARTING when a containerizer takes it, TASK_RUNNING once the container started,
- * then TASK_FINISHED / TASK_FAILED / TASK_KILLED from how it ended. Every update goes to the
- * status update manager, which delivers it reliably.
+ * Per built-in task: TASK_STARTING when a containerizer takes it (again, with a message, while its
+ * image is pulled), TASK_RUNNING once the container started, then TASK_FINISHED / TASK_FAILED /
+ * TASK_KILLED from how it ended. Each task is checkpointed before its container is launched.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
@@ -17,14 +17,25 @@ import { Resources } from '../core/resources.js';
 import { type FrameworkInfo, hasCapability } from '../core/v1/cluster.js';
 import type { ExecutorInfo, KillPolicy, TaskInfo } from '../core/v1/tasks.js';
 import type { Logger } from '../log/logger.js';
-import type { Containerizer, ContainerSpec } from './containerizer/containerizer.js';
-import { executorSandboxDir, groupTaskSandboxDir, taskEnvironment, taskPorts } from './sandbox.js';
-import type { StatusUpdateManager } from './status-update-manager.js';
-import { durationMs, finalState, newTaskStatus, type StatusFields } from './task-status.js';
-import { type FrameworkEntry, isLive, type TaskEntry, type TaskRegistry } from './task-registry.js';
+import type { AgentCheckpoint } from './checkpoint/checkpoint.js';
+import type { Containerizer, Termination } from './containerizer/containerizer.js';
+import type { CustomExecutors } from './custom-executors.js';
+import { pickContainerizer, taskContainerSpec } from './launch-specs.js';
+import { executorSandboxDir, groupTaskSandboxDir, pathSegment } from './sandbox.js';
+import type { ReportFields, TaskReporter } from './task-reporter.js';
+import { durationMs, finalState } from './task-status.js';
+import {
+  type ExecutorKind,
+  type FrameworkEntry,
+  isLive,
+  type TaskEntry,
+  type TaskRegistry,
+} from './task-registry.js';
 
 /** Grace between SIGTERM and SIGKILL when neither the kill nor the task names one (Mesos's command executor). */
 export const DEFAULT_KILL_GRACE_PERIOD_MS = 3000;
+/** Image pull progress is reported at most this often, each report being an update to acknowledge. */
+export const PULL_PROGRESS_INTERVAL_MS = 2000;
 
 export interface TaskSupervisorDeps {
   readonly clock: Clock;
@@ -32,17 +43,19 @@ export interface TaskSupervisorDeps {
   /** Tried in order; the first whose `supports` accepts a task runs it. */
   readonly containerizers: readonly Containerizer[];
   readonly registry: TaskRegistry;
-  readonly updates: Pick<StatusUpdateManager, 'update' | 'cleanup'>;
+  readonly reporter: TaskReporter;
+  readonly executors: CustomExecutors;
+  readonly checkpoint: Pick<AgentCheckpoint, 'saveFramework' | 'saveExecutor' | 'saveTask'>;
   readonly workDir: string;
   readonly executorShutdownGracePeriodMs: number;
+  /** Grace of a docker task killed without a kill policy (`--docker_stop_timeout`). */
+  readonly dockerStopTimeoutMs: number;
   /** `ip:port` of the agent's HTTP API, given to tasks. */
   readonly agentEndpoint: string;
 }
 
-type ReportFields = Pick<StatusFields, 'state' | 'source' | 'message' | 'reason'>;
-
 export class TaskSupervisor {
-  /** One promise per task, settled once its terminal update was reported. */
+  /** One promise per built-in task, settled once its terminal update was reported. */
   private readonly running = new Set<Promise<void>>();
   private readonly log: Logger;
 
@@ -52,35 +65,30 @@ export class TaskSupervisor {
 
   /** RUN_TASK. A task id the agent already runs is ignored (the master may resend). */
   runTask(agentId: AgentId, frameworkInfo: FrameworkInfo, task: TaskInfo): void {
-    const framework = this.admit(frameworkInfo);
+    const framework = this.admit(agentId, frameworkInfo);
     if (framework === undefined) return;
-    const taskId = task.task_id.value as TaskId;
-    if (task.executor !== undefined) {
-      this.reportUnknown(agentId, framework.id, taskId, {
-        state: 'TASK_FAILED',
-        reason: 'REASON_CONTAINER_LAUNCH_FAILED',
-        message: 'Custom executors are not supported by this agent; send a command task or a task group',
-      });
-      return;
-    }
-    this.launch(agentId, framework, [task], undefined);
+    const kind = task.executor === undefined ? 'command' : 'custom';
+    this.launch(agentId, framework, [task], { kind, info: task.executor, asGroup: false });
   }
 
-  /** RUN_TASK_GROUP: the group's tasks run together under the default executor `executor`. */
+  /** RUN_TASK_GROUP: run by the built-in default executor, or by a CUSTOM one as LAUNCH_GROUP. */
   runTaskGroup(
     agentId: AgentId,
     frameworkInfo: FrameworkInfo,
     executor: ExecutorInfo,
     tasks: readonly TaskInfo[],
   ): void {
-    const framework = this.admit(frameworkInfo);
-    if (framework !== undefined) this.launch(agentId, framework, tasks, executor);
+    const framework = this.admit(agentId, frameworkInfo);
+    if (framework === undefined) return;
+    const kind = executor.type === 'CUSTOM' ? 'custom' : 'default';
+    this.launch(agentId, framework, tasks, { kind, info: executor, asGroup: true });
   }
 
   /**
-   * KILL_TASK. Grace period: the kill's policy, else the task's, else 3 s. A task of a group takes
-   * its whole group with it. An unknown task is answered TASK_DROPPED (TASK_LOST for frameworks
-   * that are not partition-aware), as Mesos does; kills for a framework being shut down are ignored.
+   * KILL_TASK. Grace period: the kill's policy, else the task's, else the default. A task of a
+   * group takes its whole group with it. An unknown task is answered TASK_DROPPED (TASK_LOST for
+   * frameworks that are not partition-aware), as Mesos does; kills for a framework being shut down
+   * are ignored.
    */
   killTask(agentId: AgentId, frameworkId: FrameworkId, taskId: TaskId, killPolicy?: KillPolicy): void {
     const framework = this.deps.registry.framework(frameworkId);
@@ -88,28 +96,34 @@ export class TaskSupervisor {
     const task = framework?.tasks.get(taskId);
     if (task === undefined) {
       const partitionAware = framework !== undefined && hasCapability(framework.info, 'PARTITION_AWARE');
-      this.reportUnknown(agentId, frameworkId, taskId, {
+      this.deps.reporter.reportUnknown(agentId, frameworkId, taskId, {
         state: partitionAware ? 'TASK_DROPPED' : 'TASK_LOST',
         reason: 'REASON_EXECUTOR_TERMINATED',
         message: framework === undefined ? 'Cannot find framework' : 'Cannot find executor',
       });
       return;
     }
-    this.kill(task, durationMs(killPolicy?.grace_period) ?? killGraceMs(task));
-    for (const sibling of this.siblings(task)) this.kill(sibling, killGraceMs(sibling));
+    const graceMs = durationMs(killPolicy?.grace_period) ?? this.killGraceMs(task);
+    if (this.kindOf(task) === 'custom') {
+      this.deps.executors.killTask(task, graceMs, killPolicy);
+      return;
+    }
+    this.kill(task, graceMs);
+    for (const sibling of this.siblings(task)) this.kill(sibling, this.killGraceMs(sibling));
   }
 
-  /** SHUTDOWN_EXECUTOR: kills the executor's tasks within its shutdown grace period. */
+  /** SHUTDOWN_EXECUTOR: ends the executor's tasks within its shutdown grace period. */
   shutdownExecutor(frameworkId: FrameworkId, executorId: ExecutorId): void {
     const executor = this.deps.registry.executor(frameworkId, executorId);
     if (executor === undefined) return;
     const graceMs =
       durationMs(executor.info?.shutdown_grace_period) ?? this.deps.executorShutdownGracePeriodMs;
-    for (const task of executor.tasks.values()) this.kill(task, graceMs);
+    if (executor.kind === 'custom') this.deps.executors.shutdown(frameworkId, executorId, graceMs);
+    else for (const task of executor.tasks.values()) this.kill(task, graceMs);
   }
 
   /**
-   * SHUTDOWN_FRAMEWORK: kills all its tasks and takes no new ones; once none is left running the
+   * SHUTDOWN_FRAMEWORK: ends all its tasks and takes no new ones; once none is left running the
    * framework is completed and its pending updates dropped (nobody will acknowledge them).
    */
   shutdownFramework(frameworkId: FrameworkId): void {
@@ -117,26 +131,62 @@ export class TaskSupervisor {
     if (framework === undefined) return;
     framework.shuttingDown = true;
     this.log.info('framework shutting down', { frameworkId });
-    for (const task of framework.tasks.values()) this.kill(task, this.deps.executorShutdownGracePeriodMs);
-    this.removeIfDone(framework);
+    for (const executor of [...framework.executors.values()]) this.shutdownExecutor(frameworkId, executor.id);
+    this.deps.reporter.removeIfDone(framework);
   }
 
-  /** Kills every task and resolves once all have ended. */
-  async killAll(graceMs: number): Promise<void> {
-    for (const task of this.deps.registry.tasks()) this.kill(task, graceMs);
-    await Promise.allSettled([...this.running]);
+  /** Ends every task whose containerizer `which` selects and resolves once all of them have ended. */
+  async killAll(
+    graceMs: number,
+    which: (containerizer: Containerizer | undefined) => boolean = () => true,
+  ): Promise<void> {
+    for (const task of this.deps.registry.tasks()) {
+      if (this.kindOf(task) !== 'custom' && which(task.containerizer)) this.kill(task, graceMs);
+    }
+    await Promise.all([
+      this.deps.executors.shutdownAll(graceMs, which),
+      Promise.allSettled([...this.running]),
+    ]);
+  }
+
+  /**
+   * After an agent restart: carries on supervising a recovered built-in task whose container
+   * still runs (`termination` undefined), or reports how it ended while the agent was down.
+   */
+  resume(task: TaskEntry, containerizer: Containerizer, termination?: Termination): void {
+    task.containerizer = containerizer;
+    if (termination !== undefined) {
+      this.finish(task, { ...finalState(termination, false), source: 'SOURCE_EXECUTOR' });
+      return;
+    }
+    task.launched = true;
+    if (task.state === 'TASK_STAGING' || task.state === 'TASK_STARTING') {
+      this.deps.reporter.report(task, { state: 'TASK_RUNNING', source: 'SOURCE_EXECUTOR' });
+    }
+    this.track(this.watch(task, containerizer));
+    // A kill that was under way when the agent died is carried out again.
+    if (task.state === 'TASK_KILLING') this.kill(task, this.killGraceMs(task));
+  }
+
+  /** Reports a terminal update for a recovered task that cannot be resumed. */
+  abandon(task: TaskEntry, fields: ReportFields): void {
+    this.finish(task, fields);
   }
 
   /** Admits a task's framework, unless it has no id or is being shut down (then the task is dropped, as in Mesos). */
-  private admit(info: FrameworkInfo): FrameworkEntry | undefined {
+  private admit(agentId: AgentId, info: FrameworkInfo): FrameworkEntry | undefined {
     const id = info.id?.value as FrameworkId | undefined;
     if (id === undefined) {
       this.log.warn('task dropped: its framework info has no id');
       return undefined;
     }
-    if (this.deps.registry.framework(id)?.shuttingDown === true) {
+    const known = this.deps.registry.framework(id);
+    if (known?.shuttingDown === true) {
       this.log.warn('task dropped: its framework is shutting down', { frameworkId: id });
       return undefined;
+    }
+    if (known === undefined || JSON.stringify(known.info) !== JSON.stringify(info)) {
+      void this.deps.checkpoint.saveFramework(agentId, info);
     }
     return this.deps.registry.admitFramework(id, info);
   }
@@ -144,51 +194,62 @@ export class TaskSupervisor {
   private launch(
     agentId: AgentId,
     framework: FrameworkEntry,
-    tasks: readonly TaskInfo[],
-    executorInfo: ExecutorInfo | undefined,
+    infos: readonly TaskInfo[],
+    executor: { kind: ExecutorKind; info: ExecutorInfo | undefined; asGroup: boolean },
   ): void {
-    const group = executorInfo === undefined ? [] : tasks.map((t) => t.task_id.value as TaskId);
-    for (const info of tasks) {
+    const { kind, info: executorInfo, asGroup } = executor;
+    const group = asGroup ? infos.map((t) => t.task_id.value as TaskId) : [];
+    const tasks: TaskEntry[] = [];
+    for (const info of infos) {
       const taskId = info.task_id.value as TaskId;
       if (framework.tasks.has(taskId)) {
         this.log.debug('duplicate task ignored', { frameworkId: framework.id, taskId });
         continue;
       }
-      let task: TaskEntry;
       try {
-        task = this.register(agentId, framework, info, executorInfo, group);
+        tasks.push(this.register(agentId, framework, info, executorInfo, kind, group));
       } catch (err) {
-        this.reportUnknown(agentId, framework.id, taskId, {
+        this.deps.reporter.reportUnknown(agentId, framework.id, taskId, {
           state: 'TASK_ERROR',
           reason: 'REASON_TASK_INVALID',
           message: (err as Error).message,
         });
-        continue;
       }
-      const run = this.run(task, agentId).catch((err: unknown) =>
-        this.log.error('task supervision failed', { taskId, err: (err as Error).message }),
-      );
-      this.running.add(run);
-      void run.finally(() => this.running.delete(run));
     }
+    const [first] = tasks;
+    if (first === undefined) return;
+    if (kind === 'custom') {
+      const entry = this.deps.registry.executor(framework.id, first.executorId);
+      if (entry !== undefined) this.deps.executors.launch(agentId, framework, entry, tasks, asGroup);
+      return;
+    }
+    for (const task of tasks) this.track(this.run(task));
   }
 
-  /** Records the task (and its executor, the first time) in the registry. Throws for unusable ids or resources. */
+  /** Records the task (and its executor, the first time) in the registry and the checkpoint. Throws for unusable ids or resources. */
   private register(
     agentId: AgentId,
     framework: FrameworkEntry,
     info: TaskInfo,
     executorInfo: ExecutorInfo | undefined,
+    kind: ExecutorKind,
     group: readonly TaskId[],
   ): TaskEntry {
     const taskId = info.task_id.value as TaskId;
     const executorId = (executorInfo?.executor_id.value ?? taskId) as ExecutorId;
     const known = this.deps.registry.executor(framework.id, executorId);
-    if (known !== undefined && executorInfo === undefined) {
+    if (known !== undefined && (kind === 'command' || known.kind !== kind)) {
       throw new MesoError('INVALID_CALL', `Executor id '${executorId}' is already in use on this agent`);
+    }
+    if (known !== undefined && kind === 'custom' && !this.deps.executors.isActive(framework.id, executorId)) {
+      throw new MesoError('INVALID_CALL', `Executor '${executorId}' has terminated; use a new executor id`);
+    }
+    if (kind === 'custom' && executorInfo?.command === undefined) {
+      throw new MesoError('INVALID_CALL', `Executor '${executorId}' has no command to run`);
     }
     // Everything that can throw comes before the registry changes.
     const resources = Resources.fromV1(info.resources);
+    pathSegment('task', taskId);
     const executorContainerId = known?.containerId ?? (randomUUID() as ContainerId);
     const directory =
       known?.directory ??
@@ -198,19 +259,20 @@ export class TaskSupervisor {
         executorId,
         containerId: executorContainerId,
       });
-    const sandboxDir = executorInfo === undefined ? directory : groupTaskSandboxDir(directory, taskId);
     const executor =
       known ??
       this.deps.registry.addExecutor(framework, {
         id: executorId,
         frameworkId: framework.id,
+        kind,
         name: executorInfo?.name ?? `Command Executor (Task: ${taskId})`,
-        source: executorInfo === undefined ? taskId : executorId,
+        source: kind === 'command' ? taskId : executorId,
         containerId: executorContainerId,
         directory,
         info: executorInfo,
         resources: Resources.fromV1(executorInfo?.resources ?? []),
       });
+    if (known === undefined) void this.deps.checkpoint.saveExecutor(agentId, executor);
     const task: TaskEntry = {
       agentId,
       frameworkId: framework.id,
@@ -218,9 +280,9 @@ export class TaskSupervisor {
       taskId,
       info,
       resources,
-      // A command task is its executor's only container; group tasks get nested ones.
-      containerId: executorInfo === undefined ? executor.containerId : (randomUUID() as ContainerId),
-      sandboxDir,
+      // A group task gets a nested container; the others run in their executor's.
+      containerId: kind === 'default' ? (randomUUID() as ContainerId) : executor.containerId,
+      sandboxDir: kind === 'default' ? groupTaskSandboxDir(directory, taskId) : directory,
       group,
       state: 'TASK_STAGING',
       statuses: [],
@@ -229,12 +291,13 @@ export class TaskSupervisor {
       killGraceMs: undefined,
     };
     this.deps.registry.addTask(executor, task);
+    void this.deps.checkpoint.saveTask(task);
     return task;
   }
 
-  /** The task's whole life: sandbox, launch, wait, final update. */
-  private async run(task: TaskEntry, agentId: AgentId): Promise<void> {
-    const spec = this.containerSpec(task, agentId);
+  /** A built-in task's whole life: sandbox, checkpoint, launch, wait, final update. */
+  private async run(task: TaskEntry): Promise<void> {
+    const spec = taskContainerSpec(task, this.deps.agentEndpoint);
     let containerizer: Containerizer;
     try {
       await mkdir(task.sandboxDir, { recursive: true });
@@ -247,12 +310,11 @@ export class TaskSupervisor {
         });
         return;
       }
-      containerizer = this.pickContainerizer(spec);
+      containerizer = pickContainerizer(this.deps.containerizers, spec);
       task.containerizer = containerizer;
-      this.report(task, { state: 'TASK_STARTING', source: 'SOURCE_EXECUTOR' });
-      await containerizer.launch(spec, (message) =>
-        this.log.debug('container launch progress', { taskId: task.taskId, message }),
-      );
+      await this.deps.checkpoint.saveTask(task);
+      this.deps.reporter.report(task, { state: 'TASK_STARTING', source: 'SOURCE_EXECUTOR' });
+      await containerizer.launch(spec, this.progressReporter(task));
       task.launched = true;
     } catch (err) {
       const killed = task.killGraceMs !== undefined;
@@ -265,8 +327,12 @@ export class TaskSupervisor {
       return;
     }
     if (task.killGraceMs === undefined)
-      this.report(task, { state: 'TASK_RUNNING', source: 'SOURCE_EXECUTOR' });
+      this.deps.reporter.report(task, { state: 'TASK_RUNNING', source: 'SOURCE_EXECUTOR' });
     else void this.stopContainer(task);
+    await this.watch(task, containerizer);
+  }
+
+  private async watch(task: TaskEntry, containerizer: Containerizer): Promise<void> {
     const termination = await containerizer.wait(task.containerId).catch((err: unknown) => {
       this.log.error('waiting for a container failed', { taskId: task.taskId, err: (err as Error).message });
       return undefined;
@@ -277,35 +343,15 @@ export class TaskSupervisor {
     });
   }
 
-  private containerSpec(task: TaskEntry, agentId: AgentId): ContainerSpec {
-    const ports = taskPorts(task.resources);
-    return {
-      containerId: task.containerId,
-      agentId,
-      frameworkId: task.frameworkId,
-      taskId: task.taskId,
-      executorId: task.executorId,
-      command: task.info.command ?? { shell: true },
-      ...(task.info.container !== undefined && { container: task.info.container }),
-      limits: {
-        cpus: task.resources.scalar('cpus'),
-        memMiB: task.resources.scalar('mem'),
-        diskMiB: task.resources.scalar('disk'),
-      },
-      ports,
-      sandboxDir: task.sandboxDir,
-      env: taskEnvironment({ ...task, agentId, ports, agentEndpoint: this.deps.agentEndpoint }),
+  /** Image pull progress as TASK_STARTING messages, at most one per `PULL_PROGRESS_INTERVAL_MS`. */
+  private progressReporter(task: TaskEntry): (message: string) => void {
+    let lastMs: number | undefined;
+    return (message) => {
+      const nowMs = this.deps.clock.nowMs();
+      if (lastMs !== undefined && nowMs - lastMs < PULL_PROGRESS_INTERVAL_MS) return;
+      lastMs = nowMs;
+      this.deps.reporter.report(task, { state: 'TASK_STARTING', source: 'SOURCE_EXECUTOR', message });
     };
-  }
-
-  private pickContainerizer(spec: ContainerSpec): Containerizer {
-    const containerizer = this.deps.containerizers.find((c) => c.supports(spec));
-    if (containerizer !== undefined) return containerizer;
-    const tried = this.deps.containerizers.map((c) => c.name).join(', ');
-    throw new MesoError(
-      'CONTAINER_LAUNCH_FAILED',
-      `No containerizer supports this task (tried: ${tried || 'none'})`,
-    );
   }
 
   /** Marks the kill and, if the container already started, stops it; `run` handles the other cases. */
@@ -319,66 +365,32 @@ export class TaskSupervisor {
   private async stopContainer(task: TaskEntry): Promise<void> {
     const framework = this.deps.registry.framework(task.frameworkId);
     if (framework !== undefined && hasCapability(framework.info, 'TASK_KILLING_STATE')) {
-      this.report(task, { state: 'TASK_KILLING', source: 'SOURCE_EXECUTOR' });
+      this.deps.reporter.report(task, { state: 'TASK_KILLING', source: 'SOURCE_EXECUTOR' });
     }
     await task.containerizer
-      ?.kill(task.containerId, task.killGraceMs ?? DEFAULT_KILL_GRACE_PERIOD_MS)
+      ?.kill(task.containerId, task.killGraceMs ?? this.killGraceMs(task))
       .catch((err: unknown) =>
         this.log.error('killing a container failed', { taskId: task.taskId, err: (err as Error).message }),
       );
   }
 
-  /** Reports a terminal update, then applies what follows from it (group kills, framework removal). */
+  /** Reports a terminal update; a failed or killed group task takes its siblings with it. */
   private finish(task: TaskEntry, fields: ReportFields): void {
-    this.report(task, fields);
+    this.deps.reporter.report(task, fields);
     if (fields.state === 'TASK_FAILED' || fields.state === 'TASK_KILLED') {
-      for (const sibling of this.siblings(task)) this.kill(sibling, killGraceMs(sibling));
+      for (const sibling of this.siblings(task)) this.kill(sibling, this.killGraceMs(sibling));
     }
-    const framework = this.deps.registry.framework(task.frameworkId);
-    if (framework !== undefined) this.removeIfDone(framework);
   }
 
-  private report(task: TaskEntry, fields: ReportFields): void {
-    const status = newTaskStatus(
-      {
-        ...fields,
-        taskId: task.taskId,
-        agentId: task.agentId,
-        executorId: task.executorId,
-        containerId: task.containerId,
-      },
-      this.deps.clock.nowMs(),
-    );
-    task.state = fields.state;
-    task.statuses.push(status);
-    this.log.info('task status changed', {
-      frameworkId: task.frameworkId,
-      taskId: task.taskId,
-      state: fields.state,
-      reason: fields.reason,
-      message: fields.message,
-    });
-    this.deps.updates.update(task.frameworkId, status);
+  /** The task's own kill policy, else `--docker_stop_timeout` for docker tasks, else 3 s. */
+  private killGraceMs(task: TaskEntry): number {
+    const fallback =
+      task.containerizer?.name === 'docker' ? this.deps.dockerStopTimeoutMs : DEFAULT_KILL_GRACE_PERIOD_MS;
+    return durationMs(task.info.kill_policy?.grace_period) ?? fallback;
   }
 
-  /** An update for a task the agent does not track (unknown to KILL_TASK, or refused before it existed). */
-  private reportUnknown(
-    agentId: AgentId,
-    frameworkId: FrameworkId,
-    taskId: TaskId,
-    fields: Omit<ReportFields, 'source'>,
-  ): void {
-    this.log.warn('task refused or unknown', {
-      frameworkId,
-      taskId,
-      state: fields.state,
-      message: fields.message,
-    });
-    const status = newTaskStatus(
-      { ...fields, source: 'SOURCE_AGENT', taskId, agentId },
-      this.deps.clock.nowMs(),
-    );
-    this.deps.updates.update(frameworkId, status);
+  private kindOf(task: TaskEntry): ExecutorKind | undefined {
+    return this.deps.registry.executor(task.frameworkId, task.executorId)?.kind;
   }
 
   private siblings(task: TaskEntry): TaskEntry[] {
@@ -386,13 +398,11 @@ export class TaskSupervisor {
     return task.group.filter((id) => id !== task.taskId).flatMap((id) => framework?.tasks.get(id) ?? []);
   }
 
-  private removeIfDone(framework: FrameworkEntry): void {
-    if (!framework.shuttingDown || [...framework.tasks.values()].some(isLive)) return;
-    this.deps.registry.removeFramework(framework.id);
-    this.deps.updates.cleanup(framework.id);
-    this.log.info('framework removed', { frameworkId: framework.id });
+  private track(run: Promise<void>): void {
+    const tracked = run.catch((err: unknown) =>
+      this.log.error('task supervision failed', { err: (err as Error).message }),
+    );
+    this.running.add(tracked);
+    void tracked.finally(() => this.running.delete(tracked));
   }
 }
-
-const killGraceMs = (task: TaskEntry): number =>
-  durationMs(task.info.kill_policy?.grace_period) ?? DEFAULT_KILL_GRACE_PERIOD_MS;

@@ -132,8 +132,8 @@ class AllocationCycle {
       const usable = agent.free.usableBy(role.name);
       if (usable.isEmpty()) return;
       const offer = this.trimToQuota(usable, role, stage);
-      if (offer.isEmpty() || !meetsAnyMinimum(offer.scalarQuantities(), this.state.minAllocatableMilli))
-        return;
+      if (offer.isEmpty()) return;
+      if (!meetsAnyMinimum((name) => offer.scalarMilli(name), this.state.minAllocatableMilli)) return;
       const taker =
         woken === undefined
           ? this.firstTaker(agent, role, offer)

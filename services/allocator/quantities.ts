@@ -37,17 +37,18 @@ export function toMilliQuantities(quantities: Quantities): MilliQuantities {
 }
 
 /**
- * True when `quantities` reach every name of at least one alternative (Mesos
- * `--min_allocatable_resources` semantics). With no alternatives every non-empty chunk qualifies;
- * callers check emptiness themselves.
+ * True when the quantities read through `milliOf` reach every name of at least one alternative
+ * (Mesos `--min_allocatable_resources` semantics). With no alternatives every non-empty chunk
+ * qualifies; callers check emptiness themselves. Takes a lookup rather than a map so that the
+ * per-offer check allocates nothing.
  */
 export function meetsAnyMinimum(
-  quantities: ReadonlyMap<string, number>,
+  milliOf: (name: string) => number,
   alternatives: readonly ReadonlyMap<string, number>[],
 ): boolean {
   if (alternatives.length === 0) return true;
   return alternatives.some((minimum) => {
-    for (const [name, milli] of minimum) if ((quantities.get(name) ?? 0) < milli) return false;
+    for (const [name, milli] of minimum) if (milliOf(name) < milli) return false;
     return true;
   });
 }

@@ -1,7 +1,17 @@
 /** `meso agent`: flags with Mesos's names (and `MESO_*` environment variables) → AgentConfigInput. */
 import type { Command } from 'commander';
 import { durationFlag, portFlag } from '../config/flags.js';
-import type { AgentConfigInput } from '../agent/index.js';
+import type { Clock } from '../core/clock.js';
+import { type Logger, silentLogger } from '../log/logger.js';
+import {
+  type AgentConfig,
+  type AgentConfigInput,
+  AgentInstrumentation,
+  type Containerizer,
+  DockerContainerizer,
+  DockerodeApi,
+  ProcessContainerizer,
+} from '../agent/index.js';
 import { flag } from './master-command.js';
 
 export function addAgentFlags(command: Command, defaults: { master?: string } = {}): Command {
@@ -33,6 +43,31 @@ export function addAgentFlags(command: Command, defaults: { master?: string } = 
     )
     .addOption(flag('--attributes <spec>', "e.g. 'rack:r1;zone:a'"))
     .addOption(flag('--containerizers <list>', 'containerizers to try, in order', 'process'))
+    .addOption(
+      flag(
+        '--docker_socket <path>',
+        'Docker engine socket (default: $DOCKER_HOST, else /var/run/docker.sock)',
+      ),
+    )
+    .addOption(
+      flag('--docker_default_image <image>', 'image for tasks that name none, when docker comes first'),
+    )
+    .addOption(
+      flag('--docker_volume_allow_list <paths>', 'comma-separated host path prefixes tasks may bind-mount'),
+    )
+    .addOption(
+      flag('--docker_stop_timeout <duration>', 'kill grace of docker tasks without a kill policy', '3secs'),
+    )
+    .addOption(
+      flag('--executor_registration_timeout <duration>', 'time a custom executor has to subscribe', '1mins'),
+    )
+    .addOption(
+      flag(
+        '--executor_reregistration_timeout <duration>',
+        'time to subscribe again after an agent restart',
+        '2secs',
+      ),
+    )
     .addOption(
       flag(
         '--registration_backoff_factor <duration>',
@@ -76,6 +111,18 @@ export function agentConfigInputFromFlags(flags: AgentFlags): AgentConfigInput {
     ...optional('resources', 'resources'),
     ...optional('attributes', 'attributes'),
     containerizers: flags['containerizers'] ?? 'process',
+    ...optional('docker_socket', 'dockerSocket'),
+    ...optional('docker_default_image', 'dockerDefaultImage'),
+    ...optional('docker_volume_allow_list', 'dockerVolumeAllowList'),
+    dockerStopTimeoutMs: durationFlag('docker_stop_timeout', flags['docker_stop_timeout'] ?? '3secs'),
+    executorRegistrationTimeoutMs: durationFlag(
+      'executor_registration_timeout',
+      flags['executor_registration_timeout'] ?? '1mins',
+    ),
+    executorReregistrationTimeoutMs: durationFlag(
+      'executor_reregistration_timeout',
+      flags['executor_reregistration_timeout'] ?? '2secs',
+    ),
     registrationBackoffMs: Math.max(
       1,
       durationFlag('registration_backoff_factor', flags['registration_backoff_factor'] ?? '1secs'),
@@ -89,4 +136,60 @@ export function agentConfigInputFromFlags(flags: AgentFlags): AgentConfigInput {
       flags['status_update_retry_interval'] ?? '1secs',
     ),
   };
+}
+
+export interface AgentRuntimeEnv {
+  readonly clock: Clock;
+  readonly log: Logger;
+  /** The `DOCKER_HOST` environment variable; `--docker_socket` wins over it. */
+  readonly dockerHost: string | undefined;
+}
+
+/**
+ * The containerizers `--containerizers` names, and the metrics that also record the docker
+ * engine's image pulls: what `startAgent` takes besides the config. On a clean stop the agent kills
+ * process tasks (they cannot be re-attached) and leaves docker containers for the next agent.
+ */
+export function agentRuntime(
+  config: AgentConfig,
+  env: AgentRuntimeEnv,
+): { containerizers: Containerizer[]; metrics: AgentInstrumentation } {
+  const { clock, log } = env;
+  const metrics = new AgentInstrumentation({ clock });
+  const containerizers = config.containerizers.map((name): Containerizer => {
+    if (name === 'process') return new ProcessContainerizer({ clock, log });
+    const api = new DockerodeApi({ socketPath: config.dockerSocket, dockerHost: env.dockerHost }, log);
+    return new DockerContainerizer({
+      api: metrics.instrumentDockerApi(api),
+      clock,
+      log,
+      defaultImage: config.dockerDefaultImage,
+      volumeAllowList: config.dockerVolumeAllowList,
+    });
+  });
+  return { containerizers, metrics };
+}
+
+/** How long `meso local` waits for a Docker engine to answer before it runs tasks as processes. */
+const DOCKER_PROBE_TIMEOUT_MS = 2000;
+
+/** `docker,process` when a Docker engine answers at `socketPath`/`dockerHost`, else `process`. */
+export async function localContainerizers(
+  env: AgentRuntimeEnv & { readonly socketPath?: string },
+): Promise<string> {
+  // The probe's failure is expected and reported below; the adapter's own warning would be noise.
+  const api = new DockerodeApi({ socketPath: env.socketPath, dockerHost: env.dockerHost }, silentLogger);
+  let cancel: () => void = () => undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    cancel = env.clock.after(DOCKER_PROBE_TIMEOUT_MS, () => reject(new Error('no answer')));
+  });
+  try {
+    await Promise.race([api.version(), timeout]);
+    return 'docker,process';
+  } catch (err) {
+    env.log.info('no docker engine answered; tasks run as processes', { err: (err as Error).message });
+    return 'process';
+  } finally {
+    cancel();
+  }
 }

@@ -88,7 +88,10 @@ export function masterConfigFromFlags(flags: MasterFlags): MasterConfig {
     ...(offerTimeout !== undefined && { offerTimeoutMs: durationFlag('offer_timeout', offerTimeout) }),
     agentPingTimeoutMs: durationFlag('agent_ping_timeout', get('agent_ping_timeout')),
     maxAgentPingTimeouts: positiveIntFlag('max_agent_ping_timeouts', get('max_agent_ping_timeouts')),
-    agentReregisterTimeoutMs: positiveDurationFlag('agent_reregister_timeout', get('agent_reregister_timeout')),
+    agentReregisterTimeoutMs: positiveDurationFlag(
+      'agent_reregister_timeout',
+      get('agent_reregister_timeout'),
+    ),
     heartbeatIntervalMs: MASTER_DEFAULTS.heartbeatIntervalMs,
     minAllocatable: minAllocatableFlag(get('min_allocatable_resources')),
     maxCompletedFrameworks: positiveIntFlag('max_completed_frameworks', get('max_completed_frameworks')),

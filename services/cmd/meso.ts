@@ -11,8 +11,14 @@ import { MesoError } from '../core/errors.js';
 import { MESO_RELEASE } from '../core/version.js';
 import { createLogger, silentLogger, type LogLevel } from '../log/logger.js';
 import { startMaster } from '../master/index.js';
-import { loadAgentConfig, ProcessContainerizer, startAgent } from '../agent/index.js';
-import { addAgentFlags, agentConfigInputFromFlags, type AgentFlags } from './agent-command.js';
+import { loadAgentConfig, startAgent } from '../agent/index.js';
+import {
+  addAgentFlags,
+  agentConfigInputFromFlags,
+  agentRuntime,
+  localContainerizers,
+  type AgentFlags,
+} from './agent-command.js';
 import { addRunFlags, runOptionsFromFlags, type RunFlags } from '../cli/run-flags.js';
 import { runOneOff } from '../cli/run.js';
 import { jobsCommand } from '../frameworks/jobs/command.js';
@@ -47,7 +53,8 @@ addMasterFlags(
   const config = masterConfigFromFlags(flags);
   const zk = zkSettingsFromFlags(flags);
   const log = createLogger((flags['log_level'] ?? 'info') as LogLevel, { role: 'master' });
-  const coordination = zk === undefined ? undefined : await openMasterCoordination(zk, { clock: systemClock, log });
+  const coordination =
+    zk === undefined ? undefined : await openMasterCoordination(zk, { clock: systemClock, log });
   const daemon = await startMaster(config, {
     clock: systemClock,
     log,
@@ -63,7 +70,9 @@ addMasterFlags(
     await coordination?.close();
     throw err;
   });
-  console.log(`meso master listening at ${daemon.url}${zk === undefined ? '' : ' (contending through ZooKeeper)'}`);
+  console.log(
+    `meso master listening at ${daemon.url}${zk === undefined ? '' : ' (contending through ZooKeeper)'}`,
+  );
   stopOnSignals(async () => {
     await daemon.stop();
     await coordination?.close();
@@ -107,12 +116,17 @@ program
         ip: '127.0.0.1',
         work_dir: flags['work_dir'],
         resources: flags['resources'],
+        containerizers: await localContainerizers({
+          clock: systemClock,
+          log,
+          dockerHost: process.env.DOCKER_HOST,
+        }),
       }),
     );
     const agent = await startAgent(agentConfig, {
       clock: systemClock,
       log,
-      containerizers: [new ProcessContainerizer({ clock: systemClock, log })],
+      ...agentRuntime(agentConfig, { clock: systemClock, log, dockerHost: process.env.DOCKER_HOST }),
     });
     console.log(
       `meso local: master ${master.url}  agent ${agent.url}  (resources ${agentConfig.resources.toString()})`,
@@ -146,7 +160,7 @@ addAgentFlags(program.command('agent').description('run an agent that registers 
     const agent = await startAgent(config, {
       clock: systemClock,
       log,
-      containerizers: [new ProcessContainerizer({ clock: systemClock, log })],
+      ...agentRuntime(config, { clock: systemClock, log, dockerHost: process.env.DOCKER_HOST }),
       ...(detection.detectMaster !== undefined && { detectMaster: detection.detectMaster }),
     }).catch(async (err: unknown) => {
       await detection.close();

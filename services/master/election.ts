@@ -105,7 +105,9 @@ export class MasterElection implements Leadership {
   }
 
   electedTimeSec(): number | undefined {
-    return this.electedAtMs === undefined || this.status() === 'standby' ? undefined : this.electedAtMs / 1000;
+    return this.electedAtMs === undefined || this.status() === 'standby'
+      ? undefined
+      : this.electedAtMs / 1000;
   }
 
   /** The registry is recovered: serve as the leader. Ignored unless recovering. */

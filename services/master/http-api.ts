@@ -141,9 +141,7 @@ export function createMasterApp(master: Master, leadership: Leadership, log: Log
 
   // Every master answers `/state` itself, naming the leader (Mesos does the same on standbys).
   app.get([...both('/state'), ...both('/state.json')], (_req, res) => {
-    res.json(
-      stateJson(master, { leader: leadership.leader(), electedTimeSec: leadership.electedTimeSec() }),
-    );
+    res.json(stateJson(master, { leader: leadership.leader(), electedTimeSec: leadership.electedTimeSec() }));
   });
   readOnly(both('/state-summary'), () => stateSummaryJson(master));
   readOnly(both('/frameworks'), (req) => {

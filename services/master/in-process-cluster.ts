@@ -3,7 +3,7 @@
  * tests: agents register over in-memory streams, frameworks subscribe the same way, and every
  * offer of an allocation run is accepted with command tasks that are then reported running.
  * Nothing runs: there are no containers and no network, only the master's bookkeeping. Time is a
- * `ManualClock`, advanced by the caller.
+ * `ManualClock`: each `launchOnEveryOffer` moves it one allocation interval, the caller the rest.
  */
 import { HierarchicalAllocator } from '../allocator/hierarchical-allocator.js';
 import type { AgentEvent } from '../core/agent-protocol.js';
@@ -86,8 +86,9 @@ export class InProcessCluster {
   }
 
   /**
-   * Runs one allocation and accepts every offer with up to `tasksPerOffer` command tasks of
-   * `taskResources` each (as many as fit), then reports them running. Returns the tasks launched.
+   * Advances the clock one allocation interval, runs one allocation and accepts every offer with
+   * up to `tasksPerOffer` command tasks of `taskResources` each (as many as fit), then reports them
+   * running. Returns the tasks launched.
    */
   launchOnEveryOffer(tasksPerOffer: number, taskResources: string): number {
     this.clock.advance(MASTER_DEFAULTS.allocationIntervalMs);

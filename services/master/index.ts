@@ -131,9 +131,11 @@ export async function startMaster(config: MasterConfig, runtime: MasterRuntime):
     try {
       recoverFromRegistry(master, await registrar.recover());
     } catch (error) {
-      election.depose(`recovering the registry failed: ${String(error)}`);
+      // Stopping the daemon also ends a recovery in progress; that is no reason to step down.
+      if (stopping === undefined) election.depose(`recovering the registry failed: ${String(error)}`);
       return;
     }
+    if (stopping !== undefined) return;
     master.agents.startHealthChecks();
     loop.start();
     election.recovered();

@@ -45,36 +45,39 @@ class Tally {
   readonly sums = new Map<string, Map<string, number>>();
 
   add(key: string, resource: string, value: number): void {
-    let byResource = this.sums.get(key);
-    if (byResource === undefined) this.sums.set(key, (byResource = new Map()));
+    const byResource = entry(this.sums, key, () => new Map<string, number>());
     byResource.set(resource, (byResource.get(resource) ?? 0) + value);
   }
 }
 
-interface Scope {
-  readonly framework: string;
-  readonly agent: string;
-  /** `undefined` for usage of an executor whose tasks the master no longer tracks. */
-  readonly role: string | undefined;
+/** A map's entry for `key`, created empty when missing. */
+function entry<K, V>(map: Map<K, V>, key: K, create: () => V): V {
+  let value = map.get(key);
+  if (value === undefined) map.set(key, (value = create()));
+  return value;
 }
+
+/** Role names cannot be empty, so '' stands for "no role" (usage of an executor the master no longer tracks). */
+const NO_ROLE = '';
 
 /**
  * One kind of resource figure (offered, allocated or used) in every scope at once. Items are
- * summed per (framework, agent, role) first and rolled up into the four scopes at `write`: one
- * map lookup per task instead of one per scope and resource.
+ * summed per framework, agent and role first (nested maps: no key strings to build and hash per
+ * task) and rolled up into the four scopes at `write`.
  */
 class ScopedTally {
-  private readonly groups = new Map<string, { readonly scope: Scope; readonly sums: Map<string, number> }>();
+  /** framework → agent → role → resource → sum */
+  private readonly sums = new Map<string, Map<string, Map<string, Map<string, number>>>>();
 
   /** Cluster totals start at 0 for `resources`, so ratios read 0 rather than nothing when idle. */
   constructor(private readonly resources: Iterable<string>) {}
 
-  add(framework: string, agent: string, role: string | undefined, resource: string, value: number): void {
+  add(framework: string, agent: string, role: string, resource: string, value: number): void {
     const sums = this.group(framework, agent, role);
     sums.set(resource, (sums.get(resource) ?? 0) + value);
   }
 
-  addResources(framework: string, agent: string, role: string | undefined, resources: Resources): void {
+  addResources(framework: string, agent: string, role: string, resources: Resources): void {
     const sums = this.group(framework, agent, role);
     for (const [name, milli] of resources.scalarQuantities()) {
       sums.set(name, (sums.get(name) ?? 0) + inBaseUnits(name, fromMilli(milli)));
@@ -84,12 +87,16 @@ class ScopedTally {
   write(sink: GaugeSink, kind: 'offered' | 'allocated' | 'used'): void {
     const [cluster, role, framework, agent] = [new Tally(), new Tally(), new Tally(), new Tally()];
     for (const resource of this.resources) cluster.add('', resource, 0);
-    for (const { scope, sums } of this.groups.values()) {
-      for (const [resource, value] of sums) {
-        cluster.add('', resource, value);
-        if (scope.role !== undefined) role.add(scope.role, resource, value);
-        framework.add(scope.framework, resource, value);
-        agent.add(scope.agent, resource, value);
+    for (const [frameworkId, byAgent] of this.sums) {
+      for (const [agentId, byRole] of byAgent) {
+        for (const [roleName, sums] of byRole) {
+          for (const [resource, value] of sums) {
+            cluster.add('', resource, value);
+            if (roleName !== NO_ROLE) role.add(roleName, resource, value);
+            framework.add(frameworkId, resource, value);
+            agent.add(agentId, resource, value);
+          }
+        }
       }
     }
     writeTally(sink, m.cluster[kind], cluster, (_, resource) => ({ resource }));
@@ -98,13 +105,10 @@ class ScopedTally {
     writeTally(sink, m.agent[kind], agent, (agent, resource) => ({ agent, resource }));
   }
 
-  private group(framework: string, agent: string, role: string | undefined): Map<string, number> {
-    // Role names cannot be empty, so '' stands for "no role" in the key.
-    const key = `${framework}\u0000${agent}\u0000${role ?? ''}`;
-    let group = this.groups.get(key);
-    if (group === undefined)
-      this.groups.set(key, (group = { scope: { framework, agent, role }, sums: new Map() }));
-    return group.sums;
+  private group(framework: string, agent: string, role: string): Map<string, number> {
+    const byAgent = entry(this.sums, framework, () => new Map<string, Map<string, Map<string, number>>>());
+    const byRole = entry(byAgent, agent, () => new Map<string, Map<string, number>>());
+    return entry(byRole, role, () => new Map<string, number>());
   }
 }
 
@@ -122,7 +126,7 @@ function writeTally<L extends string>(
 export function collectMasterState(sink: GaugeSink, view: MasterStateView): void {
   const { master } = view;
   const resources = collectAgents(sink, master);
-  const roleOfExecutor = collectFrameworks(sink, master, resources);
+  const rolesOfExecutors = collectFrameworks(sink, master, resources);
   const offered = new ScopedTally(resources);
   for (const offer of master.offers.values()) {
     offered.addResources(offer.frameworkId, offer.agentId, offer.role, offer.resources);
@@ -134,7 +138,7 @@ export function collectMasterState(sink: GaugeSink, view: MasterStateView): void
   for (const [agent, executors] of view.usage) {
     for (const executor of executors) {
       // An executor whose tasks the master no longer tracks still uses the agent; it has no role here.
-      const role = roleOfExecutor.get(`${executor.frameworkId}/${executor.executorId}`);
+      const role = rolesOfExecutors.get(executor.frameworkId)?.get(executor.executorId) ?? NO_ROLE;
       used.add(executor.frameworkId, agent, role, 'cpus', executor.cpus);
       used.add(executor.frameworkId, agent, role, 'mem', executor.memBytes);
     }
@@ -147,13 +151,13 @@ export function collectMasterState(sink: GaugeSink, view: MasterStateView): void
   }
 }
 
-/** Frameworks, tasks and allocated resources; returns the role of each `<framework>/<executor>`. */
+/** Frameworks, tasks and allocated resources; returns each framework's executors' roles. */
 function collectFrameworks(
   sink: GaugeSink,
   master: MasterStateView['master'],
   resources: ReadonlySet<string>,
-): Map<string, string> {
-  const roleOfExecutor = new Map<string, string>();
+): Map<string, Map<string, string>> {
+  const rolesOfExecutors = new Map<string, Map<string, string>>();
   const allocated = new ScopedTally(resources);
   const tasks = new Map<string, number>(TASK_STATES_ALWAYS_EXPORTED.map((state) => [state, 0]));
   let active = 0;
@@ -162,10 +166,11 @@ function collectFrameworks(
     if (fw.state === 'subscribed') active++;
     if (fw.connection !== undefined) streams++;
     sink.set(m.frameworkInfo, { framework: fw.id, name: fw.info.name }, 1);
+    const executorRoles = entry(rolesOfExecutors, fw.id, () => new Map<string, string>());
     for (const task of fw.tasks.values()) {
       tasks.set(task.state, (tasks.get(task.state) ?? 0) + 1);
       // A command task's executor id is its task id on the agent.
-      roleOfExecutor.set(`${fw.id}/${task.executorId ?? task.taskId}`, task.role);
+      executorRoles.set(task.executorId ?? task.taskId, task.role);
       if (!task.resourcesReleased) {
         allocated.addResources(fw.id, task.agentId, task.role, task.resources);
       }
@@ -177,7 +182,7 @@ function collectFrameworks(
   sink.set(m.frameworks, { state: 'active' }, active);
   sink.set(m.frameworks, { state: 'inactive' }, master.frameworks.size - active);
   sink.set(m.schedulerStreams, {}, streams);
-  return roleOfExecutor;
+  return rolesOfExecutors;
 }
 
 /** Agents by state and their capacity; returns the scalar resource names the cluster has. */

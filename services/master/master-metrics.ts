@@ -22,6 +22,7 @@ import {
   metricsMiddleware,
   type MetricsRegistry,
   PromMetrics,
+  type Snapshot,
   specsOf,
 } from '../metrics/index.js';
 import { AgentUsagePoller, type StatisticsSource } from './agent-usage-poller.js';
@@ -115,16 +116,20 @@ export class MasterInstrumentation {
     return this.poller?.pollOnce() ?? Promise.resolve();
   }
 
+  /** Mesos's `/metrics/snapshot` of this master (also what the operator API's GET_METRICS answers). */
+  async snapshot(): Promise<Snapshot> {
+    return masterSnapshot(await this.registry.read(), this.options.clock.nowMs() / 1000);
+  }
+
   /**
    * A request listener serving `/metrics` and `/metrics/snapshot` and passing everything else to
    * `app`, counting and timing every request by the route `app` matched.
    */
   handler(app: RequestListener): RequestListener {
-    const { registry } = this;
     const middleware = metricsMiddleware({
-      registry,
+      registry: this.registry,
       http: m,
-      snapshot: async () => masterSnapshot(await registry.read(), this.options.clock.nowMs() / 1000),
+      snapshot: () => this.snapshot(),
     });
     return (req, res) => middleware(req, res, () => app(req, res));
   }

@@ -84,7 +84,9 @@ export class RecoveredAgents {
   arrived(id: AgentId): void {
     if (!this.awaited.delete(id) || this.awaited.size > 0) return;
     this.stop();
-    this.log.info('all recovered agents re-registered', { afterMs: this.deps.clock.nowMs() - this.startedMs });
+    this.log.info('all recovered agents re-registered', {
+      afterMs: this.deps.clock.nowMs() - this.startedMs,
+    });
   }
 
   values(): IterableIterator<RegistryAgent> {

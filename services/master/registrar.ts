@@ -101,7 +101,10 @@ export class Registrar {
         return registry;
       } catch (error) {
         if (error instanceof RegistryConflictError) throw error;
-        this.log.warn('recovering the registry failed; retrying', { err: String(error), retryInMs: RETRY_MS });
+        this.log.warn('recovering the registry failed; retrying', {
+          err: String(error),
+          retryInMs: RETRY_MS,
+        });
         await this.pause(RETRY_MS);
       }
     }
@@ -182,7 +185,9 @@ export class Registrar {
     let retry = false;
     try {
       const expected =
-        this.uncertainWrite === undefined ? version : await this.settleUncertainWrite(version, this.uncertainWrite);
+        this.uncertainWrite === undefined
+          ? version
+          : await this.settleUncertainWrite(version, this.uncertainWrite);
       this.uncertainWrite = JSON.stringify(registry);
       this.version = await this.deps.store.compareAndSet(registry, expected);
       this.uncertainWrite = undefined;

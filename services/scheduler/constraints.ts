@@ -98,7 +98,11 @@ const isPositiveInt = (text: string): boolean => /^[1-9]\d*$/.test(text);
 export const ConstraintSchema = z
   .union([
     z.tuple([z.string().min(1), z.enum(CONSTRAINT_OPERATORS)], z.string()),
-    z.object({ field: z.string().min(1), operator: z.enum(CONSTRAINT_OPERATORS), value: z.string().optional() }),
+    z.object({
+      field: z.string().min(1),
+      operator: z.enum(CONSTRAINT_OPERATORS),
+      value: z.string().optional(),
+    }),
   ])
   .transform((raw, ctx): Constraint => {
     if (Array.isArray(raw) && raw.length > 3) {
@@ -145,16 +149,18 @@ export function checkConstraint(
     }
     case 'MAX_PER': {
       const max = Number(constraint.value);
-      return sameValue < max ? OK : reject(`${sameValue} tasks already run where ${constraint.field} is '${value}'`);
+      return sameValue < max
+        ? OK
+        : reject(`${sameValue} tasks already run where ${constraint.field} is '${value}'`);
     }
     case 'LIKE':
       return wholeMatch(constraint.value ?? '', value) ? OK : reject(`'${value}' does not match`);
     case 'UNLIKE':
       return wholeMatch(constraint.value ?? '', value) ? reject(`'${value}' matches`) : OK;
     case 'GROUP_BY':
-      return checkGroupBy(Number(constraint.value ?? '1'), value, placedValues) ? OK : reject(
-        `group '${value}' already has more tasks than the smallest group`,
-      );
+      return checkGroupBy(Number(constraint.value ?? '1'), value, placedValues)
+        ? OK
+        : reject(`group '${value}' already has more tasks than the smallest group`);
   }
 }
 
@@ -162,7 +168,11 @@ export function checkConstraint(
  * Marathon's GROUP_BY: a group (field value) not used yet is always fine; an existing one only
  * when at least `minGroups` groups exist and it is (one of) the smallest.
  */
-function checkGroupBy(minGroups: number, value: string, placedValues: readonly (string | undefined)[]): boolean {
+function checkGroupBy(
+  minGroups: number,
+  value: string,
+  placedValues: readonly (string | undefined)[],
+): boolean {
   const sizes = new Map<string, number>();
   for (const v of placedValues) if (v !== undefined) sizes.set(v, (sizes.get(v) ?? 0) + 1);
   const size = sizes.get(value);

@@ -78,7 +78,10 @@ const decodeRecord = (json: unknown): FrameworkIdRecord =>
   parseWith(FrameworkIdRecordSchema, json, 'stored framework id');
 
 /** Writes one CAS attempt, retried once when another writer moved the version in between. */
-async function writeRecord(store: RegistryStore<FrameworkIdRecord>, record: FrameworkIdRecord): Promise<void> {
+async function writeRecord(
+  store: RegistryStore<FrameworkIdRecord>,
+  record: FrameworkIdRecord,
+): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     const { version } = await store.read();
     try {

@@ -55,7 +55,12 @@ describe('Framework', () => {
     const idStore = new InMemoryFrameworkIdStore('F1');
     const handlers = new TestHandlers();
     handlers.demand = false;
-    await using framework = await Framework.start({ master: staticMaster(master.url), info: { user: 'u', name: 'fw' }, idStore, handlers });
+    await using framework = await Framework.start({
+      master: staticMaster(master.url),
+      info: { user: 'u', name: 'fw' },
+      idStore,
+      handlers,
+    });
     assert.equal(await framework.subscribed, 'F1');
     await waitUntil(() => master.callsOf('SUPPRESS').length === 1, 'SUPPRESS');
 
@@ -77,7 +82,12 @@ describe('Framework', () => {
     });
     const idStore = new InMemoryFrameworkIdStore();
     const handlers = new TestHandlers();
-    await using framework = await Framework.start({ master: staticMaster(master.url), info: { user: 'u', name: 'fw' }, idStore, handlers });
+    await using framework = await Framework.start({
+      master: staticMaster(master.url),
+      info: { user: 'u', name: 'fw' },
+      idStore,
+      handlers,
+    });
     await waitUntil(() => master.callsOf('SUPPRESS').length === 1, 'SUPPRESS after the launch');
     assert.equal(await idStore.load(), 'F9');
 
@@ -90,7 +100,10 @@ describe('Framework', () => {
     assert.ok(stream);
     writeEvents(stream, offerEvent('o3'));
     await waitUntil(() => master.callsOf('DECLINE').length === 2, 'the idle decline');
-    assert.deepEqual(master.callsOf('DECLINE')[1]?.call.decline, { offer_ids: [{ value: 'o3' }], filters: { refuse_seconds: 120 } });
+    assert.deepEqual(master.callsOf('DECLINE')[1]?.call.decline, {
+      offer_ids: [{ value: 'o3' }],
+      filters: { refuse_seconds: 120 },
+    });
 
     // Demand returns: one REVIVE.
     handlers.demand = true;
@@ -101,27 +114,51 @@ describe('Framework', () => {
   it('acknowledges an update after the handler ran', async () => {
     await using master = await FakeMaster.start((received, res) => {
       if (received.call.type === 'SUBSCRIBE') {
-        openStream(res, 'S1', subscribedEvent('F1'), {
-          type: 'UPDATE',
-          update: { status: { task_id: { value: 't1' }, state: 'TASK_RUNNING', agent_id: { value: 'A1' }, uuid: 'dXVpZA==' } },
-        }, { type: 'HEARTBEAT' });
+        openStream(
+          res,
+          'S1',
+          subscribedEvent('F1'),
+          {
+            type: 'UPDATE',
+            update: {
+              status: {
+                task_id: { value: 't1' },
+                state: 'TASK_RUNNING',
+                agent_id: { value: 'A1' },
+                uuid: 'dXVpZA==',
+              },
+            },
+          },
+          { type: 'HEARTBEAT' },
+        );
       } else accepted(res);
     });
     const handlers = new TestHandlers();
     handlers.demand = false;
-    await using _framework = await Framework.start({ master: staticMaster(master.url), info: { user: 'u', name: 'fw' }, idStore: new InMemoryFrameworkIdStore(), handlers });
+    await using _framework = await Framework.start({
+      master: staticMaster(master.url),
+      info: { user: 'u', name: 'fw' },
+      idStore: new InMemoryFrameworkIdStore(),
+      handlers,
+    });
     await waitUntil(() => master.callsOf('ACKNOWLEDGE').length === 1, 'ACKNOWLEDGE');
     assert.equal(handlers.updates[0]?.state, 'TASK_RUNNING');
   });
 
   it('clears the stored id when the master removed the framework', async () => {
     await using master = await FakeMaster.start((received, res) => {
-      if (received.call.type === 'SUBSCRIBE') openStream(res, 'S1', { type: 'ERROR', error: { message: 'Framework has been removed' } });
+      if (received.call.type === 'SUBSCRIBE')
+        openStream(res, 'S1', { type: 'ERROR', error: { message: 'Framework has been removed' } });
       else accepted(res);
     });
     const idStore = new InMemoryFrameworkIdStore('F1');
     const handlers = new TestHandlers();
-    await using framework = await Framework.start({ master: staticMaster(master.url), info: { user: 'u', name: 'fw' }, idStore, handlers });
+    await using framework = await Framework.start({
+      master: staticMaster(master.url),
+      info: { user: 'u', name: 'fw' },
+      idStore,
+      handlers,
+    });
     await waitUntil(() => handlers.errors.length === 1, 'onError');
     assert.equal(await idStore.load(), undefined);
     assert.equal(framework.currentState, 'stopped');
@@ -130,7 +167,9 @@ describe('Framework', () => {
 
 describe('FileFrameworkIdStore', () => {
   it('round-trips and clears', async () => {
-    const store = new FileFrameworkIdStore(join(await mkdtemp(join(tmpdir(), 'fwid-')), 'sub', 'framework-id'));
+    const store = new FileFrameworkIdStore(
+      join(await mkdtemp(join(tmpdir(), 'fwid-')), 'sub', 'framework-id'),
+    );
     assert.equal(await store.load(), undefined);
     await store.save('F-123');
     assert.equal(await store.load(), 'F-123');

@@ -155,7 +155,9 @@ export class Framework implements AsyncDisposable {
     return this.client.kill(
       { value: taskId },
       agentId === undefined ? undefined : { value: agentId },
-      gracePeriodMs === undefined ? undefined : { grace_period: { nanoseconds: Math.round(gracePeriodMs * 1e6) } },
+      gracePeriodMs === undefined
+        ? undefined
+        : { grace_period: { nanoseconds: Math.round(gracePeriodMs * 1e6) } },
     );
   }
 
@@ -289,14 +291,25 @@ export class Framework implements AsyncDisposable {
     await this.syncDemand();
   }
 
-  private async launch(offer: Offer, tasks: readonly LaunchTaskInput[], refuseSeconds: number): Promise<void> {
+  private async launch(
+    offer: Offer,
+    tasks: readonly LaunchTaskInput[],
+    refuseSeconds: number,
+  ): Promise<void> {
     const taskIds = tasks.map((t) => t.task_id.value);
     try {
       await this.client.launch(offer, tasks, { refuse_seconds: refuseSeconds });
-      this.log.info('tasks launched', { offerId: offer.id.value, agentId: offer.agent_id.value, taskIds: taskIds.join(',') });
+      this.log.info('tasks launched', {
+        offerId: offer.id.value,
+        agentId: offer.agent_id.value,
+        taskIds: taskIds.join(','),
+      });
     } catch (err) {
       // The master may or may not have seen the ACCEPT; asking is the only way to know.
-      this.log.warn('launch failed; reconciling its tasks', { offerId: offer.id.value, err: describeError(err) });
+      this.log.warn('launch failed; reconciling its tasks', {
+        offerId: offer.id.value,
+        err: describeError(err),
+      });
       await this.client
         .reconcile(tasks.map((t) => ({ task_id: t.task_id, agent_id: offer.agent_id })))
         .catch((e: unknown) => this.log.warn('reconciliation request failed', { err: describeError(e) }));

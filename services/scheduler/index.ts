@@ -1,5 +1,5 @@
 /** The scheduler SDK: what a framework uses to subscribe, receive offers and send calls. */
-export { type BackoffPolicy } from './backoff.js';
+export { backoffDelayMs, type BackoffPolicy } from './backoff.js';
 export { describeError, SchedulerCallError, SchedulerError, type SchedulerErrorCode } from './errors.js';
 export { fitTask, type FitResult, type OfferResources, type TaskNeeds } from './offer-matching.js';
 export type { FrameworkInfoInput, LaunchTaskInput, OperationInput, ReconcileTask } from './call-types.js';

@@ -56,7 +56,10 @@ export const siteOf = (offer: Pick<Offer, 'hostname' | 'attributes'>): Placement
 });
 
 /** Places as many tasks of each request as the offers allow. */
-export function planPlacements(offers: readonly Offer[], requests: readonly PlacementRequest[]): PlacementPlan {
+export function planPlacements(
+  offers: readonly Offer[],
+  requests: readonly PlacementRequest[],
+): PlacementPlan {
   const remaining = new Map<Offer, Resource[]>(offers.map((o) => [o, o.resources]));
   const placements: Placement[] = [];
   const considered = new Map<string, OfferConsideration[]>();
@@ -98,7 +101,12 @@ export function planPlacements(offers: readonly Offer[], requests: readonly Plac
 }
 
 type Attempt =
-  | { readonly fits: true; readonly resources: Resource[]; readonly ports: number[]; readonly remaining: Resource[] }
+  | {
+      readonly fits: true;
+      readonly resources: Resource[];
+      readonly ports: number[];
+      readonly remaining: Resource[];
+    }
   | { readonly fits: false; readonly reason: string };
 
 function tryOffer(
@@ -114,5 +122,7 @@ function tryOffer(
   const verdict = checkConstraints(request.constraints ?? [], siteOf(offer), placed);
   if (!verdict.ok) return { fits: false, reason: verdict.reason };
   const fit = fitTask({ resources, allocation_info: offer.allocation_info }, request.needs);
-  return fit.fits ? { fits: true, resources: fit.resources, ports: fit.ports, remaining: fit.remaining } : fit;
+  return fit.fits
+    ? { fits: true, resources: fit.resources, ports: fit.ports, remaining: fit.remaining }
+    : fit;
 }

@@ -11,6 +11,8 @@
  *   after(() => cluster.stopAll());
  *   const master = await startMaster();
  *   const agent = await startAgent(master.url, { resources: 'cpus:2;mem:1024' });
+ *   await agent.kill();                          // a crash: its tasks keep running
+ *   const again = await cluster.restart(agent);  // same flags, port and work dir
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -110,6 +112,8 @@ export class MesoProcess implements AsyncDisposable {
     readonly port: number,
     /** Where the process's stdout and stderr go. */
     readonly logFile: string,
+    /** How it was started, for `Cluster.restart`. */
+    readonly started?: { readonly role: 'master' | 'agent'; readonly flags: Flags },
   ) {
     this.exited = once(child, 'exit').then(([code, signal]) => ({
       code: code as number | null,
@@ -172,9 +176,12 @@ export class Cluster implements AsyncDisposable {
     return this.start('master', port, { ip: '127.0.0.1', port, ...flags });
   }
 
-  /** `meso agent --master <url> --port <free> --work_dir <tmp>` plus `flags`; resolves once `/health` answers. */
+  /**
+   * `meso agent --master <url> --port <free> --work_dir <tmp>` plus `flags` (which may name the
+   * port and work dir); resolves once `/health` answers.
+   */
   async startAgent(masterUrl: string, flags: Flags = {}): Promise<MesoProcess> {
-    const port = await freePort();
+    const port = flags.port === undefined ? await freePort() : Number(flags.port);
     const workDir = await mkdtemp(join(await this.dir(), `agent-${port}-`));
     const defaults = {
       master: masterUrl,
@@ -184,6 +191,17 @@ export class Cluster implements AsyncDisposable {
       resources: DEFAULT_AGENT_RESOURCES,
     };
     return this.start('agent', port, { ...defaults, ...flags });
+  }
+
+  /**
+   * Starts `previous` (which must have exited, e.g. after `kill()`) again with the same flags: the
+   * same port and, for an agent, the same work dir, so it recovers its checkpoint.
+   */
+  async restart(previous: MesoProcess): Promise<MesoProcess> {
+    if (previous.started === undefined) throw new Error('restart needs a process started by this cluster');
+    if (previous.running) throw new Error(`process ${previous.pid} is still running`);
+    const { role, flags } = previous.started;
+    return this.start(role, previous.port, flags);
   }
 
   /** The directory holding every process's log file (and agents' work dirs). */
@@ -217,7 +235,7 @@ export class Cluster implements AsyncDisposable {
     await log.close();
     if (child.pid !== undefined) liveGroups.add(child.pid);
     child.unref();
-    const started = new MesoProcess(child, `http://127.0.0.1:${port}`, port, logFile);
+    const started = new MesoProcess(child, `http://127.0.0.1:${port}`, port, logFile, { role, flags });
     this.processes.push(started);
     // Polling stops at once when the process dies, so a bad flag fails in milliseconds, not at the timeout.
     const outcome = await waitFor(

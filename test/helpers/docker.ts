@@ -33,6 +33,15 @@ const REPO_ROOT = ((twoUp) => (basename(twoUp) === 'dist' ? dirname(twoUp) : two
 );
 
 export const BUSYBOX = 'meso/busybox:latest';
+
+/** A shell snippet printing the CFS quota and memory limit as a container sees them, on cgroup v1 or v2. */
+export const PRINT_CGROUP_LIMITS = [
+  'if [ -f /sys/fs/cgroup/cpu.max ]; then',
+  '  echo "cpu $(cut -d" " -f1 /sys/fs/cgroup/cpu.max)"; echo "mem $(cat /sys/fs/cgroup/memory.max)";',
+  'else',
+  '  echo "cpu $(cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us)"; echo "mem $(cat /sys/fs/cgroup/memory/memory.limit_in_bytes)";',
+  'fi',
+].join('\n');
 const INSTALL_HINT = 'no Docker engine answers; run .ci/install-docker.sh';
 
 /** Test logs are silent unless `MESO_TEST_LOG` names a level (e.g. `debug`). */

@@ -39,7 +39,8 @@ export interface MasterState {
 }
 
 /** A fresh group path on `connectString`, so runs never see each other's nodes. */
-export const zkGroupUrl = (connectString: string): string => `zk://${connectString}/meso-test/${randomUUID()}`;
+export const zkGroupUrl = (connectString: string): string =>
+  `zk://${connectString}/meso-test/${randomUUID()}`;
 
 export async function masterState(master: MesoProcess): Promise<MasterState> {
   const res = await fetch(`${master.url}/master/state`, { signal: AbortSignal.timeout(2000) });
@@ -132,7 +133,8 @@ export async function nextUpdates(
   const pending = new Set(taskIds);
   while (pending.size > 0) {
     const event = await scheduler.next(
-      (e) => e.type === 'UPDATE' && pending.has(e.update.status.task_id.value) && e.update.status.state === state,
+      (e) =>
+        e.type === 'UPDATE' && pending.has(e.update.status.task_id.value) && e.update.status.state === state,
       `${state} for ${[...pending].join(', ')}`,
       timeoutMs,
     );
@@ -141,7 +143,11 @@ export async function nextUpdates(
 }
 
 /** One offer from each of `count` different agents. */
-export async function offersOfAgents(scheduler: TestScheduler, count: number, timeoutMs: number): Promise<Offer[]> {
+export async function offersOfAgents(
+  scheduler: TestScheduler,
+  count: number,
+  timeoutMs: number,
+): Promise<Offer[]> {
   const byAgent = new Map<string, Offer>();
   await waitFor(
     async () => {
@@ -160,7 +166,9 @@ export async function exitWithin(
   timeoutMs: number,
 ): Promise<{ readonly code: number | null; readonly signal: NodeJS.Signals | null } | undefined> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), timeoutMs)));
+  const timeout = new Promise<undefined>(
+    (resolve) => (timer = setTimeout(() => resolve(undefined), timeoutMs)),
+  );
   try {
     return await Promise.race([process.exited, timeout]);
   } finally {

@@ -18,6 +18,7 @@ import {
   dockerSkipReason,
   eventually,
   freePort,
+  PRINT_CGROUP_LIMITS,
   readSandbox,
   taskSpec,
   testAgentId,
@@ -30,15 +31,6 @@ const agentId = testAgentId();
 /** A hung engine call fails its test instead of stalling the run. */
 const LIMIT = { timeout: 30_000 };
 const MIB = 1024 * 1024;
-
-/** Prints the CFS quota and memory limit as the container sees them, on cgroup v1 or v2. */
-const PRINT_CGROUP_LIMITS = [
-  'if [ -f /sys/fs/cgroup/cpu.max ]; then',
-  '  echo "cpu $(cut -d" " -f1 /sys/fs/cgroup/cpu.max)"; echo "mem $(cat /sys/fs/cgroup/memory.max)";',
-  'else',
-  '  echo "cpu $(cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us)"; echo "mem $(cat /sys/fs/cgroup/memory/memory.limit_in_bytes)";',
-  'fi',
-].join('\n');
 
 describe('DockerContainerizer', { skip }, () => {
   const containerizer = testContainerizer();

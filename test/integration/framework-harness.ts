@@ -39,7 +39,10 @@ export async function startFrameworkDaemon(
   const args = Object.entries({ port, hostname: '127.0.0.1', listen: '127.0.0.1', ...flags }).map(
     ([name, value]) => `--${name}=${value}`,
   );
-  const child = spawn(process.execPath, [MESO, kind, ...args], { stdio: ['ignore', log.fd, log.fd], detached: true });
+  const child = spawn(process.execPath, [MESO, kind, ...args], {
+    stdio: ['ignore', log.fd, log.fd],
+    detached: true,
+  });
   await log.close();
   child.unref();
   const daemon = new MesoProcess(child, `http://127.0.0.1:${port}`, port, logFile);
@@ -86,5 +89,9 @@ export async function api<T = Record<string, unknown>>(
   });
   const text = await response.text();
   const json = (response.headers.get('content-type') ?? '').includes('json');
-  return { status: response.status, body: (json ? JSON.parse(text) : text) as T, location: response.headers.get('location') };
+  return {
+    status: response.status,
+    body: (json ? JSON.parse(text) : text) as T,
+    location: response.headers.get('location'),
+  };
 }

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { cluster, type MesoProcess, startAgent, startMaster, waitFor } from '../helpers/cluster.js';
@@ -51,7 +51,8 @@ describe('services framework', { skip: zooKeeperSkipReason() }, () => {
   let pidDir: string;
   let serverCmd: string;
 
-  const app = async (id: string): Promise<AppJson> => (await api<{ app: AppJson }>(base, 'GET', `/v2/apps/${id}`)).body.app;
+  const app = async (id: string): Promise<AppJson> =>
+    (await api<{ app: AppJson }>(base, 'GET', `/v2/apps/${id}`)).body.app;
   const webDefinition = (extra: Record<string, unknown> = {}) => ({
     id: 'web',
     cmd: serverCmd,
@@ -61,7 +62,16 @@ describe('services framework', { skip: zooKeeperSkipReason() }, () => {
     ports: ['http'],
     env: { PID_DIR: pidDir },
     constraints: [['hostname', 'UNIQUE']],
-    healthChecks: [{ protocol: 'HTTP', path: '/health', intervalSeconds: 1, timeoutSeconds: 1, gracePeriodSeconds: 10, maxConsecutiveFailures: 3 }],
+    healthChecks: [
+      {
+        protocol: 'HTTP',
+        path: '/health',
+        intervalSeconds: 1,
+        timeoutSeconds: 1,
+        gracePeriodSeconds: 10,
+        maxConsecutiveFailures: 3,
+      },
+    ],
     backoffSeconds: 0.5,
     ...extra,
   });
@@ -75,7 +85,8 @@ describe('services framework', { skip: zooKeeperSkipReason() }, () => {
       WAIT_MS,
       `${count} healthy web tasks`,
     );
-  const pidOf = async (taskId: string): Promise<number> => Number(await readFile(join(pidDir, `${taskId}.pid`), 'utf8'));
+  const pidOf = async (taskId: string): Promise<number> =>
+    Number(await readFile(join(pidDir, `${taskId}.pid`), 'utf8'));
   const alive = (pid: number): boolean => {
     try {
       process.kill(pid, 0);
@@ -94,19 +105,31 @@ describe('services framework', { skip: zooKeeperSkipReason() }, () => {
     serverCmd = `exec ${process.execPath} ${script}`;
     const master = await startMaster({ allocation_interval: '200ms' });
     masterUrl = master.url;
+    // Below Linux's ephemeral ports, and away from the 31000s other tests' agents offer.
+    const portBase = 20_000 + 300 * Math.floor(Math.random() * 30);
     await Promise.all(
       ['a', 'b', 'c'].map((name, i) =>
         startAgent(masterUrl, {
           hostname: `agent-${name}`,
-          resources: `cpus:1;mem:512;disk:512;ports:[${31000 + i * 100}-${31099 + i * 100}]`,
+          resources: `cpus:1;mem:512;disk:512;ports:[${portBase + i * 100}-${portBase + i * 100 + 99}]`,
         }),
       ),
     );
-    services = await startFrameworkDaemon('services', { master: masterUrl, zk: zkUrl, zk_session_timeout: '2secs' });
+    services = await startFrameworkDaemon('services', {
+      master: masterUrl,
+      zk: zkUrl,
+      zk_session_timeout: '2secs',
+    });
     base = services.url;
   });
 
   after(async () => {
+    // Tasks outlive their agent (agents recover them after a restart): end them explicitly.
+    for (const file of await readdir(pidDir).catch(() => [])) {
+      if (!file.endsWith('.pid')) continue;
+      const pid = Number(await readFile(join(pidDir, file), 'utf8'));
+      if (alive(pid)) process.kill(pid, 'SIGKILL');
+    }
     await cluster.stopAll();
     await zk?.destroy();
   });
@@ -131,7 +154,10 @@ describe('services framework', { skip: zooKeeperSkipReason() }, () => {
       WAIT_MS,
       'a healthy replacement',
     );
-    assert.equal(after.tasks.find((t) => !before.tasks.some((b) => b.id === t.id))?.hostname, victim.hostname);
+    assert.equal(
+      after.tasks.find((t) => !before.tasks.some((b) => b.id === t.id))?.hostname,
+      victim.hostname,
+    );
   });
 
   it('restarts an app whose health check fails', async () => {
@@ -142,7 +168,16 @@ describe('services framework', { skip: zooKeeperSkipReason() }, () => {
       cpus: 0.1,
       mem: 32,
       env: { PID_DIR: pidDir, HEALTHY: 'no' },
-      healthChecks: [{ protocol: 'HTTP', path: '/health', intervalSeconds: 1, timeoutSeconds: 1, gracePeriodSeconds: 1, maxConsecutiveFailures: 2 }],
+      healthChecks: [
+        {
+          protocol: 'HTTP',
+          path: '/health',
+          intervalSeconds: 1,
+          timeoutSeconds: 1,
+          gracePeriodSeconds: 1,
+          maxConsecutiveFailures: 2,
+        },
+      ],
       backoffSeconds: 0.5,
     };
     assert.equal((await api(base, 'POST', '/v2/apps', sick)).status, 201);
@@ -155,14 +190,22 @@ describe('services framework', { skip: zooKeeperSkipReason() }, () => {
       WAIT_MS,
       'a replacement of the unhealthy task',
     );
-    assert.match(restarted.waiting?.lastFailure?.message ?? '', /unhealthy: HTTP health check failed 2 times in a row \(last: HTTP 500\)/);
+    assert.match(
+      restarted.waiting?.lastFailure?.message ?? '',
+      /unhealthy: HTTP health check failed 2 times in a row \(last: HTTP 500\)/,
+    );
     assert.equal((await api(base, 'DELETE', '/v2/apps/sick')).status, 200);
   });
 
   it('upgrades v1 → v2 without dropping below the minimum health capacity', async () => {
     // UNIQUE on three agents leaves no room above 3 tasks: replace one at a time, keeping 2 healthy.
     const strategy = { minimumHealthCapacity: 0.5, maximumOverCapacity: 0 };
-    const updated = await api<{ app: AppJson }>(base, 'PUT', '/v2/apps/web', webDefinition({ env: { PID_DIR: pidDir, VERSION: 'v2' }, upgradeStrategy: strategy }));
+    const updated = await api<{ app: AppJson }>(
+      base,
+      'PUT',
+      '/v2/apps/web',
+      webDefinition({ env: { PID_DIR: pidDir, VERSION: 'v2' }, upgradeStrategy: strategy }),
+    );
     assert.equal(updated.status, 200);
     assert.equal(updated.body.app.version, 2);
 
@@ -172,10 +215,20 @@ describe('services framework', { skip: zooKeeperSkipReason() }, () => {
         const web = await app('web');
         // Independently of the scheduler's view: which tasks answer their health endpoint now?
         const serving = await Promise.all(
-          web.tasks.map((t) => fetch(`http://${t.host}:${t.ports[0]}/health`).then((r) => r.ok, () => false)),
+          web.tasks.map((t) =>
+            fetch(`http://${t.host}:${t.ports[0]}/health`).then(
+              (r) => r.ok,
+              () => false,
+            ),
+          ),
         );
         samples.push({ api: web.tasksHealthy, serving: serving.filter(Boolean).length });
-        return web.deployment === null && web.tasks.length === 3 && web.tasks.every((t) => t.version === 2 && t.healthy === true) && web;
+        return (
+          web.deployment === null &&
+          web.tasks.length === 3 &&
+          web.tasks.every((t) => t.version === 2 && t.healthy === true) &&
+          web
+        );
       },
       60_000,
       'the upgrade to finish',
@@ -183,7 +236,9 @@ describe('services framework', { skip: zooKeeperSkipReason() }, () => {
     assert.ok(samples.length > 5, `only ${samples.length} samples`);
     const lowest = Math.min(...samples.map((s) => Math.min(s.api, s.serving)));
     assert.ok(lowest >= 2, `healthy dropped to ${lowest}: ${JSON.stringify(samples)}`);
-    const bodies = await Promise.all(done.tasks.map(async (t) => (await fetch(`http://${t.host}:${t.ports[0]}/`)).text()));
+    const bodies = await Promise.all(
+      done.tasks.map(async (t) => (await fetch(`http://${t.host}:${t.ports[0]}/`)).text()),
+    );
     assert.deepEqual(bodies, ['v2', 'v2', 'v2']);
   });
 
@@ -199,7 +254,11 @@ describe('services framework', { skip: zooKeeperSkipReason() }, () => {
   it('a standby takes over when the leader dies, and adopts every task', async () => {
     const before = await healthyWeb(3);
     const pids = await Promise.all(before.tasks.map((t) => pidOf(t.id)));
-    const standby = await startFrameworkDaemon('services', { master: masterUrl, zk: zkUrl, zk_session_timeout: '2secs' }, { leader: false });
+    const standby = await startFrameworkDaemon(
+      'services',
+      { master: masterUrl, zk: zkUrl, zk_session_timeout: '2secs' },
+      { leader: false },
+    );
     const redirected = await waitFor(
       async () => {
         const answer = await api(standby.url, 'GET', '/v2/apps');
@@ -213,7 +272,11 @@ describe('services framework', { skip: zooKeeperSkipReason() }, () => {
 
     await services.kill('SIGKILL');
     base = standby.url;
-    await waitFor(async () => (await (await fetch(`${base}/health`)).json() as { serving: boolean }).serving, WAIT_MS, 'the standby to lead');
+    await waitFor(
+      async () => ((await (await fetch(`${base}/health`)).json()) as { serving: boolean }).serving,
+      WAIT_MS,
+      'the standby to lead',
+    );
     const adopted = await waitFor(
       async () => {
         const web = await app('web');
@@ -230,7 +293,13 @@ describe('services framework', { skip: zooKeeperSkipReason() }, () => {
     const json = await api<string>(base, 'POST', '/v2/apps', { id: 'bad', cmd: 'x', cpus: -1 });
     assert.equal(json.status, 400);
     assert.match(json.body, /cpus: /);
-    const yaml = await api<string>(base, 'POST', '/v2/apps', 'id: bad\ncmd: x\nconstraints: [[hostname, MAX_PER]]\n', 'application/yaml');
+    const yaml = await api<string>(
+      base,
+      'POST',
+      '/v2/apps',
+      'id: bad\ncmd: x\nconstraints: [[hostname, MAX_PER]]\n',
+      'application/yaml',
+    );
     assert.equal(yaml.status, 400);
     assert.match(yaml.body, /constraints\[0\]: MAX_PER takes a positive integer/);
     const unknown = await api<string>(base, 'POST', '/v2/apps/nope/scale', { instances: 1 });

@@ -11,13 +11,7 @@ import type { Offer } from '../../services/core/v1/cluster.js';
 import { AGENT_API_PATH } from '../../services/core/agent-protocol.js';
 import { isTerminalState, type TaskState } from '../../services/core/v1/tasks.js';
 import { Cluster, waitFor, type MesoProcess } from '../helpers/cluster.js';
-import {
-  HaMasters,
-  masterState,
-  nextUpdates,
-  offersOfAgents,
-  zkGroupUrl,
-} from '../helpers/ha-cluster.js';
+import { HaMasters, masterState, nextUpdates, offersOfAgents, zkGroupUrl } from '../helpers/ha-cluster.js';
 import { commandTask, TestScheduler } from '../helpers/scheduler.js';
 import { startZooKeeper, zooKeeperSkipReason, type ZooKeeperServer } from '../helpers/zookeeper.js';
 
@@ -73,7 +67,11 @@ describe('HA: leader failover', { skip: zooKeeperSkipReason() }, () => {
     assert.equal(standbyState.leader, leaderState.pid);
     assert.equal(standbyState.leader_info?.id, leaderState.id);
     assert.equal(leaderState.leader_info?.id, leaderState.id);
-    await waitFor(async () => (await masterState(leader)).slaves.length === 2, 10_000, 'both agents registered');
+    await waitFor(
+      async () => (await masterState(leader)).slaves.length === 2,
+      10_000,
+      'both agents registered',
+    );
   });
 
   it('keeps every running task through SIGKILLs of the leader, also with a launch in flight', async () => {
@@ -96,9 +94,10 @@ describe('HA: leader failover', { skip: zooKeeperSkipReason() }, () => {
 
     // 2. SIGKILL the leader while a launch is in flight.
     const [offer] = await offersSinceSubscribed(scheduler);
-    const launch = scheduler.client
-      .launch(offer!, [commandTask(offer!, 't3', 'sleep 600')])
-      .then(() => 'accepted', (err: unknown) => `failed: ${String(err)}`);
+    const launch = scheduler.client.launch(offer!, [commandTask(offer!, 't3', 'sleep 600')]).then(
+      () => 'accepted',
+      (err: unknown) => `failed: ${String(err)}`,
+    );
     const third = await failOver(second, entry);
     await ha.add(); // the supervisor restarts a master, so three contend again
     await expectTasksRunning(third, frameworkId, running);
@@ -127,7 +126,6 @@ describe('HA: leader failover', { skip: zooKeeperSkipReason() }, () => {
     await ha.kill(leader);
     return ha.leader(FAILOVER_DEADLINE_MS, leader);
   }
-
 });
 
 /** Launches a long task named `id` on each agent, one per agent; resolves once all run. */
@@ -175,6 +173,10 @@ async function expectTasksRunning(
 
 /** Implicit reconciliation answers TASK_RUNNING for every running task. */
 async function reconcileRunning(scheduler: TestScheduler, running: ReadonlySet<string>): Promise<void> {
-  await waitFor(() => scheduler.client.reconcile().then(() => true), FAILOVER_DEADLINE_MS, 'RECONCILE accepted');
+  await waitFor(
+    () => scheduler.client.reconcile().then(() => true),
+    FAILOVER_DEADLINE_MS,
+    'RECONCILE accepted',
+  );
   await nextUpdates(scheduler, running, 'TASK_RUNNING', FAILOVER_DEADLINE_MS);
 }

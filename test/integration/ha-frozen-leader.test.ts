@@ -74,7 +74,10 @@ describe('HA: a frozen leader thaws', { skip: zooKeeperSkipReason() }, () => {
       const state = await masterState(restarted);
       assert.equal(state.elected_time, undefined);
       assert.equal(state.leader_info?.id, (await masterState(successor)).id);
-      const redirect = await fetch(`${restarted.url}/api/v1/scheduler`, { method: 'POST', redirect: 'manual' });
+      const redirect = await fetch(`${restarted.url}/api/v1/scheduler`, {
+        method: 'POST',
+        redirect: 'manual',
+      });
       assert.equal(redirect.status, 307);
 
       await waitFor(
@@ -88,7 +91,9 @@ describe('HA: a frozen leader thaws', { skip: zooKeeperSkipReason() }, () => {
       await waitFor(() => scheduler.client.reconcile().then(() => true), DEADLINE_MS, 'RECONCILE accepted');
       await scheduler.nextUpdate('steady', 'TASK_RUNNING', DEADLINE_MS);
       const bad = scheduler.events.filter(
-        (e) => e.type === 'UPDATE' && ['TASK_LOST', 'TASK_UNREACHABLE', 'TASK_GONE'].includes(e.update.status.state),
+        (e) =>
+          e.type === 'UPDATE' &&
+          ['TASK_LOST', 'TASK_UNREACHABLE', 'TASK_GONE'].includes(e.update.status.state),
       );
       assert.deepEqual(bad, [], `events: ${scheduler.summary()}`);
     } finally {

@@ -7,11 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import {
-  openZkRegistryStore,
-  parseZkUrl,
-  type RegistryStore,
-} from '../../services/coordination/index.js';
+import { openZkRegistryStore, parseZkUrl, type RegistryStore } from '../../services/coordination/index.js';
 import { systemClock } from '../../services/core/clock.js';
 import { silentLogger } from '../../services/log/logger.js';
 import { decodeMasterRegistry, type MasterRegistry } from '../../services/master/index.js';
@@ -85,10 +81,7 @@ describe('HA: recovery from the registry', { skip: zooKeeperSkipReason() }, () =
       DEADLINE_MS,
       'the quitter in the registry',
     );
-    assert.deepEqual(
-      registry.agents.map((a) => a.id).sort(),
-      [agentA.value, agentB.value].sort(),
-    );
+    assert.deepEqual(registry.agents.map((a) => a.id).sort(), [agentA.value, agentB.value].sort());
     const agentUrls = new Set(agents.map((a) => a.url));
     assert.ok(registry.agents.every((a) => agentUrls.has(a.url) && a.unreachableTimeSec === undefined));
     assert.deepEqual(
@@ -106,7 +99,11 @@ describe('HA: recovery from the registry', { skip: zooKeeperSkipReason() }, () =
       const leader = await ha.leader(DEADLINE_MS, first);
 
       // Agent A re-registers; B is awaited, and the quitter is known but inactive.
-      let state = await waitForState(leader, (s) => s.slaves.some((a) => a.id === agentA.value), 'agent A back');
+      let state = await waitForState(
+        leader,
+        (s) => s.slaves.some((a) => a.id === agentA.value),
+        'agent A back',
+      );
       assert.deepEqual(
         state.recovered_slaves.map((a) => a.id),
         [agentB.value],
@@ -153,7 +150,9 @@ describe('HA: recovery from the registry', { skip: zooKeeperSkipReason() }, () =
       );
       await survivor.client.reconcile();
       await survivor.nextUpdate('tB', 'TASK_RUNNING', DEADLINE_MS);
-      const lost = survivor.events.filter((e) => e.type === 'UPDATE' && e.update.status.state === 'TASK_LOST');
+      const lost = survivor.events.filter(
+        (e) => e.type === 'UPDATE' && e.update.status.state === 'TASK_LOST',
+      );
       assert.deepEqual(lost, [], survivor.summary());
     } finally {
       process.kill(frozenAgent.pid, 'SIGCONT');

@@ -24,7 +24,10 @@ describe('HA: start-up errors', () => {
   it('refuses a malformed --zk URL with a usage error', async () => {
     for (const role of ['master', 'agent'] as const) {
       const flag = role === 'master' ? '--zk' : '--master';
-      const { code, output } = await runMeso([role, flag, 'zk://127.0.0.1:2181', '--port', '0'], RUN_TIMEOUT_MS);
+      const { code, output } = await runMeso(
+        [role, flag, 'zk://127.0.0.1:2181', '--port', '0'],
+        RUN_TIMEOUT_MS,
+      );
       assert.equal(code, EXIT_USAGE, `${role}: ${output}`);
       assert.match(output, /invalid ZooKeeper URL 'zk:\/\/127\.0\.0\.1:2181': it has no path/);
       assert.doesNotMatch(output, STACK_FRAME);
@@ -35,7 +38,17 @@ describe('HA: start-up errors', () => {
     const url = `zk://127.0.0.1:${await freePort()}/meso`;
     for (const role of ['master', 'agent'] as const) {
       const flag = role === 'master' ? '--zk' : '--master';
-      const args = [role, flag, url, '--zk_session_timeout', '2secs', '--port', '0', '--work_dir', '/tmp/meso-ha-x'];
+      const args = [
+        role,
+        flag,
+        url,
+        '--zk_session_timeout',
+        '2secs',
+        '--port',
+        '0',
+        '--work_dir',
+        '/tmp/meso-ha-x',
+      ];
       const { code, output } = await runMeso(args, RUN_TIMEOUT_MS);
       assert.equal(code, EXIT_FAILURE, `${role}: ${output}`);
       assert.match(output, new RegExp(`no ZooKeeper server of ${url} answered within 2000 ms`));
@@ -67,7 +80,11 @@ describe('HA: election nodes', { skip: zooKeeperSkipReason() }, () => {
       log: silentLogger,
     });
     await raw.mkdirp(path);
-    const garbage = await raw.create(`${path}/json.info_`, Buffer.from('{"id": "half'), 'ephemeral-sequential');
+    const garbage = await raw.create(
+      `${path}/json.info_`,
+      Buffer.from('{"id": "half'),
+      'ephemeral-sequential',
+    );
 
     const ha = new HaMasters(cluster, zkUrl, { zk_session_timeout: '3secs' });
     await ha.start(2);
@@ -79,7 +96,10 @@ describe('HA: election nodes', { skip: zooKeeperSkipReason() }, () => {
     // Mesos's detectors and schedulers read the lowest readable `json.info_` member.
     const members = (await raw.getChildren(path)).filter((name) => name.startsWith('json.info_')).sort();
     assert.equal(`${path}/${members[0]}`, garbage);
-    const node = JSON.parse((await raw.getData(`${path}/${members[1]}`)).data.toString()) as Record<string, unknown>;
+    const node = JSON.parse((await raw.getData(`${path}/${members[1]}`)).data.toString()) as Record<
+      string,
+      unknown
+    >;
     const state = await masterState(leader);
     assert.deepEqual(node, {
       id: state.id,

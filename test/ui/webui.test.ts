@@ -165,9 +165,12 @@ describe('web UI', { skip: haveChromium ? false : `no Chromium at ${CHROMIUM}` }
     await scheduler.client.launch(offer!, [
       commandTask(offer!, 'ui-task-2', 'sleep 60', 'cpus:1.5;mem:1024'),
     ]);
+    await page.goto('about:blank');
     await page.goto(`${master.url}/#/`);
-    await page.getByRole('link', { name: 'ui-task-2' }).first().waitFor({ timeout: UI_WAIT_MS });
+    await page.getByRole('link', { name: '1 running' }).waitFor({ timeout: UI_WAIT_MS });
     await page.getByRole('img', { name: /^cpus: 1\.5 used/ }).waitFor({ timeout: UI_WAIT_MS });
+    // A few allocation samples, so that the trend charts show a line.
+    await page.getByText(/cpus allocated: .* \(last [4-9] samples\)/).waitFor({ timeout: UI_WAIT_MS });
     const dir = artifactsDir();
     await mkdir(dir, { recursive: true });
     await page.screenshot({ path: join(dir, 'overview.png'), fullPage: true });

@@ -108,7 +108,7 @@ export class AgentCheckpoint {
 
   saveFramework(agentId: AgentId, info: FrameworkInfo): Promise<void> {
     const frameworkId = info.id?.value as FrameworkId;
-    const file = join(this.layout.frameworkDir(agentId, frameworkId), FILES.framework);
+    const file = (): string => join(this.layout.frameworkDir(agentId, frameworkId), FILES.framework);
     return this.write(agentId, frameworkId, file, info);
   }
 
@@ -122,7 +122,8 @@ export class AgentCheckpoint {
       directory: executor.directory,
     };
     const key = { agentId, frameworkId: executor.frameworkId, executorId: executor.id };
-    return this.write(agentId, executor.frameworkId, join(this.layout.executorDir(key), FILES.executor), record);
+    const file = (): string => join(this.layout.executorDir(key), FILES.executor);
+    return this.write(agentId, executor.frameworkId, file, record);
   }
 
   saveTask(task: TaskEntry): Promise<void> {
@@ -133,7 +134,8 @@ export class AgentCheckpoint {
       sandbox_dir: task.sandboxDir,
       group: [...task.group],
     };
-    return this.write(task.agentId, task.frameworkId, join(this.layout.taskDir(task), FILES.task), record);
+    const file = (): string => join(this.layout.taskDir(task), FILES.task);
+    return this.write(task.agentId, task.frameworkId, file, record);
   }
 
   saveUpdates(task: TaskKey, stream: PersistedStream): Promise<void> {
@@ -141,35 +143,38 @@ export class AgentCheckpoint {
       latest_state: stream.latestState,
       pending: stream.pending.flatMap((s) => (s.uuid === undefined ? [] : [{ ...s, uuid: s.uuid }])),
     };
-    return this.write(task.agentId, task.frameworkId, join(this.layout.taskDir(task), FILES.updates), record);
+    const file = (): string => join(this.layout.taskDir(task), FILES.updates);
+    return this.write(task.agentId, task.frameworkId, file, record);
   }
 
   /** Removes a completed task, and its executor and framework when they were completed with it. */
   removeTask(task: TaskKey, completed: 'task' | 'executor' | 'framework'): Promise<void> {
-    const dir =
+    const dir = (): string =>
       completed === 'framework'
         ? this.layout.frameworkDir(task.agentId, task.frameworkId)
         : completed === 'executor'
           ? this.layout.executorDir(task)
           : this.layout.taskDir(task);
-    return this.enqueue(frameworkKey(task.agentId, task.frameworkId), () => removeDurably(dir));
+    return this.enqueue(frameworkKey(task.agentId, task.frameworkId), () => removeDurably(dir()));
   }
 
   /** Removes a framework that was shut down, with everything under it. */
   removeFramework(frameworkId: FrameworkId): Promise<void> {
     const { agentId } = this;
     if (agentId === undefined) return Promise.resolve();
-    const dir = this.layout.frameworkDir(agentId, frameworkId);
-    return this.enqueue(frameworkKey(agentId, frameworkId), () => removeDurably(dir));
+    const dir = (): string => this.layout.frameworkDir(agentId, frameworkId);
+    return this.enqueue(frameworkKey(agentId, frameworkId), () => removeDurably(dir()));
   }
 
   /** Forgets an agent (shut down by the master, or stale) once every pending write has landed. */
   async removeAgent(agentId: AgentId): Promise<void> {
     if (this.agentId === agentId) this.agentId = undefined;
     await Promise.all([...this.chains.values()]);
-    const latest = await optionalText(this.layout.latestFile()).catch(() => undefined);
-    if (latest?.trim() === agentId) await removeDurably(this.layout.latestFile());
-    await removeDurably(this.agentDirOf(agentId));
+    await this.enqueue('agent', async () => {
+      const latest = await optionalText(this.layout.latestFile());
+      if (latest?.trim() === agentId) await removeDurably(this.layout.latestFile());
+      await removeDurably(this.layout.agentDir(agentId));
+    });
   }
 
   private agentDirOf(agentId: AgentId): string {
@@ -180,22 +185,32 @@ export class AgentCheckpoint {
     }
   }
 
-  private write(agentId: AgentId, frameworkId: FrameworkId, file: string, record: unknown): Promise<void> {
+  /** `file` is resolved when the write runs, so an id that is no path segment fails the write, not the caller. */
+  private write(
+    agentId: AgentId,
+    frameworkId: FrameworkId,
+    file: () => string,
+    record: unknown,
+  ): Promise<void> {
     const text = JSON.stringify(record);
-    return this.enqueue(frameworkKey(agentId, frameworkId), () => writeFileAtomic(file, text));
+    return this.enqueue(frameworkKey(agentId, frameworkId), () => writeFileAtomic(file(), text));
   }
 
-  /** Runs `op` after every earlier operation under `key`; a failure is logged and rejects only this call. */
+  /**
+   * Runs `op` after every earlier operation under `key`. Never rejects: a failed write is logged
+   * and the agent carries on (it keeps running tasks and delivering updates without a checkpoint).
+   */
   private enqueue(key: string, op: () => Promise<void>): Promise<void> {
-    const run = (this.chains.get(key) ?? Promise.resolve()).then(op);
-    const settled = run.catch((err: unknown) =>
-      this.log.error('checkpoint write failed', { key, err: (err as Error).message }),
-    );
+    const settled = (this.chains.get(key) ?? Promise.resolve())
+      .then(op)
+      .catch((err: unknown) =>
+        this.log.error('checkpoint write failed', { key, err: (err as Error).message }),
+      );
     this.chains.set(key, settled);
     void settled.then(() => {
       if (this.chains.get(key) === settled) this.chains.delete(key);
     });
-    return run;
+    return settled;
   }
 
   private async readFrameworks(agentId: AgentId): Promise<CheckpointedFramework[]> {
@@ -276,6 +291,7 @@ async function readRecord<S extends z.ZodType>(file: string, schema: S): Promise
     throw new CorruptCheckpointError(file, `not JSON (truncated?): ${(err as Error).message}`);
   }
   const parsed = schema.safeParse(json);
-  if (!parsed.success) throw new CorruptCheckpointError(file, `unexpected content: ${formatIssues(parsed.error)}`);
+  if (!parsed.success)
+    throw new CorruptCheckpointError(file, `unexpected content: ${formatIssues(parsed.error)}`);
   return parsed.data;
 }

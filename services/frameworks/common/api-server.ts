@@ -93,7 +93,8 @@ const YAML_TYPES = /yaml/i;
  */
 export function definitionBody(req: Request, what: string): unknown {
   const body: unknown = req.body;
-  if (typeof body !== 'string' || body.trim() === '') throw invalidCall(`expected a ${what} in the request body`);
+  if (typeof body !== 'string' || body.trim() === '')
+    throw invalidCall(`expected a ${what} in the request body`);
   if (!YAML_TYPES.test(req.headers['content-type'] ?? '')) return parseJsonText(body, what);
   try {
     return parseYaml(body) as unknown;

@@ -20,15 +20,25 @@ interface FlagSpec {
 
 const flagsOf = (defaults: { port: number; frameworkName: string }): readonly FlagSpec[] => [
   { spec: '--master <url>', help: 'the master: http://host:5050 or zk://host:2181/mesos' },
-  { spec: '--zk <url>', help: 'state and leader election among instances: zk://host:2181/path (in memory when absent)' },
+  {
+    spec: '--zk <url>',
+    help: 'state and leader election among instances: zk://host:2181/path (in memory when absent)',
+  },
   { spec: '--zk_session_timeout <duration>', help: 'ZooKeeper session timeout', defaultValue: '10secs' },
   { spec: '--port <port>', help: 'REST API port', defaultValue: String(defaults.port) },
   { spec: '--listen <host>', help: 'interface the REST API binds', defaultValue: '0.0.0.0' },
-  { spec: '--hostname <host>', help: 'host other instances and clients reach this one at (default: this host)' },
+  {
+    spec: '--hostname <host>',
+    help: 'host other instances and clients reach this one at (default: this host)',
+  },
   { spec: '--framework_name <name>', help: 'FrameworkInfo.name', defaultValue: defaults.frameworkName },
   { spec: '--user <user>', help: 'FrameworkInfo.user: the user tasks run as', defaultValue: 'root' },
   { spec: '--role <role>', help: 'the role the framework subscribes with', defaultValue: '*' },
-  { spec: '--failover_timeout <duration>', help: 'how long the master keeps tasks of a disconnected scheduler', defaultValue: '1weeks' },
+  {
+    spec: '--failover_timeout <duration>',
+    help: 'how long the master keeps tasks of a disconnected scheduler',
+    defaultValue: '1weeks',
+  },
   { spec: '--log_level <level>', help: 'debug, info, warn or error', defaultValue: 'info' },
 ];
 

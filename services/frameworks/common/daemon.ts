@@ -20,6 +20,7 @@ import {
   type ZkCoordinationOptions,
 } from '../../coordination/index.js';
 import type { Clock } from '../../core/clock.js';
+import { MesoError } from '../../core/errors.js';
 import type { Logger } from '../../log/logger.js';
 import {
   describeError,
@@ -115,21 +116,25 @@ export async function startFrameworkDaemon<S extends { readonly frameworkId?: st
   const lead = async (): Promise<void> => {
     const store = await openStateStore(zk, definition);
     closers.push(store.close);
-    const state = await StateDocument.open(store.store, definition.empty, { log, onFenced: () => end('fenced') });
+    const state = await StateDocument.open(store.store, definition.empty, {
+      log,
+      onFenced: () => end('fenced'),
+    });
     const master = await masterLocator(config.master, deps.clock, log, closers);
-    let framework: Framework | undefined;
+    // The scheduler and the framework refer to each other; calls only come once both exist.
+    const ref: { framework?: Framework } = {};
+    const running = (): Framework => {
+      if (ref.framework === undefined) throw new MesoError('ILLEGAL_STATE', 'the framework has not started');
+      return ref.framework;
+    };
     const control: TaskControl = {
       kill: (...args) => running().kill(...args),
       reconcile: (...args) => running().reconcile(...args),
-      demandChanged: () => framework?.demandChanged(),
-    };
-    const running = (): Framework => {
-      if (framework === undefined) throw new Error('the framework has not started');
-      return framework;
+      demandChanged: () => ref.framework?.demandChanged(),
     };
     const scheduler = definition.create({ state, control, role: config.role, clock: deps.clock, log });
     closers.unshift(() => scheduler.stop());
-    framework = await Framework.start({
+    const framework = await Framework.start({
       master,
       info: {
         user: config.frameworkUser,
@@ -143,9 +148,9 @@ export async function startFrameworkDaemon<S extends { readonly frameworkId?: st
       clock: deps.clock,
       log,
     });
-    const started = framework;
-    closers.unshift(() => started.stop());
-    void started.done.then(() => end('framework-ended'));
+    ref.framework = framework;
+    closers.unshift(() => framework.stop());
+    void framework.done.then(() => end('framework-ended'));
     api.mount(scheduler.router());
   };
 
@@ -176,8 +181,12 @@ async function openStateStore<S>(
   zk: ZkCoordinationOptions | undefined,
   definition: FrameworkDaemonDefinition<S & { readonly frameworkId?: string }>,
 ): Promise<{ store: RegistryStore<S>; close: () => Promise<void> }> {
-  if (zk === undefined) return { store: new InMemoryRegistryStore(definition.decode), close: () => Promise.resolve() };
-  const store = await openZkRegistryStore({ ...zk, url: { ...zk.url, path: `${zk.url.path}/${STATE_NODE}` } }, definition.decode);
+  if (zk === undefined)
+    return { store: new InMemoryRegistryStore(definition.decode), close: () => Promise.resolve() };
+  const store = await openZkRegistryStore(
+    { ...zk, url: { ...zk.url, path: `${zk.url.path}/${STATE_NODE}` } },
+    definition.decode,
+  );
   return { store, close: async () => await store[Symbol.asyncDispose]() };
 }
 
@@ -187,7 +196,8 @@ async function masterLocator(
   log: Logger,
   closers: (() => Promise<void>)[],
 ): Promise<MasterLocator> {
-  if (!master.startsWith('zk://')) return staticMaster(/^https?:\/\//.test(master) ? master : `http://${master}`);
+  if (!master.startsWith('zk://'))
+    return staticMaster(/^https?:\/\//.test(master) ? master : `http://${master}`);
   const detector = await startZkMasterDetector({ url: parseZkUrl(master), clock, log });
   closers.push(() => detector.close());
   return detectedMaster(detector);

@@ -49,7 +49,10 @@ export async function contendForLeadership(options: LeadershipOptions): Promise<
     options.onElected();
     return standalone(selfUrl);
   }
-  const zk: ZkCoordinationOptions = { ...options.zk, url: { ...options.zk.url, path: `${options.zk.url.path}/${LEADER_NODE}` } };
+  const zk: ZkCoordinationOptions = {
+    ...options.zk,
+    url: { ...options.zk.url, path: `${options.zk.url.path}/${LEADER_NODE}` },
+  };
   const detector = await startZkMasterDetector(zk);
   const watching = new AbortController();
   let leader: string | undefined;
@@ -84,7 +87,11 @@ export async function contendForLeadership(options: LeadershipOptions): Promise<
   };
 }
 
-async function stopAll(candidacy: Candidacy, detector: MasterDetector, watching: AbortController): Promise<void> {
+async function stopAll(
+  candidacy: Candidacy,
+  detector: MasterDetector,
+  watching: AbortController,
+): Promise<void> {
   watching.abort();
   await candidacy.withdraw();
   await detector.close();

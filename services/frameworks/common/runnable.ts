@@ -55,9 +55,16 @@ export interface TaskIdentity {
 }
 
 /** The `TaskInfo` running `runnable` on `placement`'s offer with its resources. */
-export function launchTask(runnable: Runnable, placement: Placement, identity: TaskIdentity): LaunchTaskInput {
+export function launchTask(
+  runnable: Runnable,
+  placement: Placement,
+  identity: TaskIdentity,
+): LaunchTaskInput {
   const variables = Object.entries(runnable.env).map(([name, value]) => ({ name, value }));
-  const labels = Object.entries({ ...runnable.labels, ...identity.labels }).map(([key, value]) => ({ key, value }));
+  const labels = Object.entries({ ...runnable.labels, ...identity.labels }).map(([key, value]) => ({
+    key,
+    value,
+  }));
   return {
     name: identity.name,
     task_id: { value: identity.taskId },

@@ -36,7 +36,11 @@ export class StateDocument<T> {
   ) {}
 
   /** Reads the stored document, or starts from `empty` when nothing was written yet. */
-  static async open<T>(store: RegistryStore<T>, empty: T, options: StateDocumentOptions): Promise<StateDocument<T>> {
+  static async open<T>(
+    store: RegistryStore<T>,
+    empty: T,
+    options: StateDocumentOptions,
+  ): Promise<StateDocument<T>> {
     const { value, version } = await store.read();
     return new StateDocument(store, value ?? empty, version, options);
   }
@@ -106,11 +110,13 @@ export class StateDocument<T> {
 export function documentFrameworkIdStore<T extends { readonly frameworkId?: string }>(
   doc: StateDocument<T>,
 ): FrameworkIdStore {
-  const withId = (id: string | undefined) => (current: T): T => {
-    if (current.frameworkId === id) return current;
-    const { frameworkId: _old, ...rest } = current;
-    return (id === undefined ? rest : { ...rest, frameworkId: id }) as T;
-  };
+  const withId =
+    (id: string | undefined) =>
+    (current: T): T => {
+      if (current.frameworkId === id) return current;
+      const { frameworkId: _old, ...rest } = current;
+      return (id === undefined ? rest : { ...rest, frameworkId: id }) as T;
+    };
   return {
     load: () => Promise.resolve(doc.value.frameworkId),
     save: (frameworkId) => doc.update(withId(frameworkId)),

@@ -9,5 +9,10 @@ export const jobsCommand = (): Command =>
     name: 'jobs',
     description: 'run the jobs framework: cron and batch jobs with retries and dependencies (like Chronos)',
     defaults: { port: 8091, frameworkName: 'meso-jobs' },
-    definition: { kind: 'jobs', decode: decodeJobsState, empty: EMPTY_JOBS_STATE, create: createJobScheduler },
+    definition: {
+      kind: 'jobs',
+      decode: decodeJobsState,
+      empty: EMPTY_JOBS_STATE,
+      create: createJobScheduler,
+    },
   });

@@ -19,7 +19,10 @@ import type { JobScheduler } from './job-scheduler.js';
 
 export function jobsRouter(scheduler: JobScheduler): Router {
   const router = Router();
-  router.get('/v1/jobs', handle((_req, res) => void res.json({ jobs: scheduler.listJobs() })));
+  router.get(
+    '/v1/jobs',
+    handle((_req, res) => void res.json({ jobs: scheduler.listJobs() })),
+  );
   router.post(
     '/v1/jobs',
     handle(async (req, res) => {
@@ -27,7 +30,10 @@ export function jobsRouter(scheduler: JobScheduler): Router {
       res.status(201).json({ job });
     }),
   );
-  router.get('/v1/jobs/:name', handle((req, res) => void res.json({ job: scheduler.getJob(routeParam(req, 'name')) })));
+  router.get(
+    '/v1/jobs/:name',
+    handle((req, res) => void res.json({ job: scheduler.getJob(routeParam(req, 'name')) })),
+  );
   router.put(
     '/v1/jobs/:name',
     handle(async (req, res) => {
@@ -49,8 +55,13 @@ export function jobsRouter(scheduler: JobScheduler): Router {
   );
   router.post(
     '/v1/jobs/:name/run',
-    handle(async (req, res) => void res.status(202).json({ run: await scheduler.runNow(routeParam(req, 'name')) })),
+    handle(
+      async (req, res) => void res.status(202).json({ run: await scheduler.runNow(routeParam(req, 'name')) }),
+    ),
   );
-  router.get('/v1/jobs/:name/runs', handle((req, res) => void res.json({ runs: scheduler.runs(routeParam(req, 'name')) })));
+  router.get(
+    '/v1/jobs/:name/runs',
+    handle((req, res) => void res.json({ runs: scheduler.runs(routeParam(req, 'name')) })),
+  );
   return router;
 }

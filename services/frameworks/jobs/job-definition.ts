@@ -39,7 +39,11 @@ export const JobDefinitionSchema = z
   .superRefine((job, ctx) => {
     requireCmdOrImage(job, ctx);
     if (job.schedule !== undefined && job.parents.length > 0) {
-      ctx.addIssue({ code: 'custom', path: ['parents'], message: 'a job runs on a schedule or after parents, not both' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['parents'],
+        message: 'a job runs on a schedule or after parents, not both',
+      });
     }
     if (job.parents.includes(job.name)) {
       ctx.addIssue({ code: 'custom', path: ['parents'], message: 'a job cannot be its own parent' });
@@ -56,4 +60,5 @@ export const JobDefinitionSchema = z
 export type JobSpec = z.infer<typeof JobDefinitionSchema>;
 
 /** Validates a definition (parsed from YAML or JSON); throws INVALID_CALL naming the fields. */
-export const parseJobDefinition = (raw: unknown): JobSpec => parseWith(JobDefinitionSchema, raw, 'job definition');
+export const parseJobDefinition = (raw: unknown): JobSpec =>
+  parseWith(JobDefinitionSchema, raw, 'job definition');

@@ -10,7 +10,12 @@ import { MesoError } from '../../core/errors.js';
 import type { Offer } from '../../core/v1/cluster.js';
 import type { TaskStatus } from '../../core/v1/tasks.js';
 import type { Logger } from '../../log/logger.js';
-import { describeError, type OfferLaunch, planPlacements, type ReconcileTask } from '../../scheduler/index.js';
+import {
+  describeError,
+  type OfferLaunch,
+  planPlacements,
+  type ReconcileTask,
+} from '../../scheduler/index.js';
 import type { LeaderScheduler, SchedulerContext, TaskControl } from '../common/daemon.js';
 import type { OfferRound } from '../common/offer-round.js';
 import { launchTask, needsOf } from '../common/runnable.js';
@@ -80,7 +85,11 @@ export class JobScheduler implements LeaderScheduler {
   }
 
   onSubscribed(frameworkId: string, failover: boolean): void {
-    this.log.info('subscribed', { frameworkId, failover, activeRuns: Object.keys(this.state.value.runs).length });
+    this.log.info('subscribed', {
+      frameworkId,
+      failover,
+      activeRuns: Object.keys(this.state.value.runs).length,
+    });
   }
 
   /** Plans and records the launches in one transition: a run's attempt is stored before its task starts. */
@@ -92,10 +101,17 @@ export class JobScheduler implements LeaderScheduler {
         offers,
         runs.map((run) => {
           const { spec } = jobOf(state, run.job);
-          return { key: runKey(run.job, run.number), count: 1, needs: needsOf(spec), constraints: spec.constraints, role: this.context.role };
+          return {
+            key: runKey(run.job, run.number),
+            count: 1,
+            needs: needsOf(spec),
+            constraints: spec.constraints,
+            role: this.context.role,
+          };
         }),
       );
-      for (const [key, offersConsidered] of plan.considered) this.rounds.set(key, { atMs: now, offers: offersConsidered });
+      for (const [key, offersConsidered] of plan.considered)
+        this.rounds.set(key, { atMs: now, offers: offersConsidered });
       let next = state;
       const byOffer = new Map<Offer, OfferLaunch['tasks'][number][]>();
       for (const placement of plan.placements) {
@@ -103,7 +119,12 @@ export class JobScheduler implements LeaderScheduler {
         if (run === undefined) continue;
         const taskId = nextTaskId(run);
         const { offer } = placement;
-        next = recordLaunch(next, run, { taskId, agentId: offer.agent_id.value, hostname: offer.hostname, launchedAtMs: now });
+        next = recordLaunch(next, run, {
+          taskId,
+          agentId: offer.agent_id.value,
+          hostname: offer.hostname,
+          launchedAtMs: now,
+        });
         const task = launchTask(jobOf(state, run.job).spec, placement, {
           taskId,
           name: `${run.job} run ${run.number}`,
@@ -125,7 +146,9 @@ export class JobScheduler implements LeaderScheduler {
 
   async putJob(spec: JobSpec, replace: boolean): Promise<JobView> {
     const schedule = this.scheduleOf(spec);
-    const job = await this.state.transact((s) => putJob(s, spec, { replace, nowMs: this.clock.nowMs(), schedule }));
+    const job = await this.state.transact((s) =>
+      putJob(s, spec, { replace, nowMs: this.clock.nowMs(), schedule }),
+    );
     this.log.info(replace ? 'job saved' : 'job created', { job: spec.name, nextRunAtMs: job.nextRunAtMs });
     this.scheduleWake();
     return this.getJob(spec.name);
@@ -153,7 +176,9 @@ export class JobScheduler implements LeaderScheduler {
 
   getJob(name: string): JobView {
     const state = this.state.value;
-    return jobView(jobOf(state, name), activeRuns(state, name), (run) => this.rounds.get(runKey(run.job, run.number)));
+    return jobView(jobOf(state, name), activeRuns(state, name), (run) =>
+      this.rounds.get(runKey(run.job, run.number)),
+    );
   }
 
   runs(name: string): ReturnType<typeof runView>[] {
@@ -183,7 +208,13 @@ export class JobScheduler implements LeaderScheduler {
   }
 
   private act(effects: RunEffects): void {
-    for (const run of effects.created) this.log.info('run created', { job: run.job, run: run.number, trigger: run.trigger, missedRuns: run.missedRuns });
+    for (const run of effects.created)
+      this.log.info('run created', {
+        job: run.job,
+        run: run.number,
+        trigger: run.trigger,
+        missedRuns: run.missedRuns,
+      });
     for (const { taskId, agentId } of effects.kills) this.kill(taskId, agentId);
     this.control.demandChanged();
     this.scheduleWake();
@@ -194,7 +225,9 @@ export class JobScheduler implements LeaderScheduler {
     this.log.info('killing task', { taskId });
     this.control
       .kill(taskId, agentId === '' ? undefined : agentId)
-      .catch((err: unknown) => this.log.warn('kill failed; it will be retried', { taskId, err: describeError(err) }));
+      .catch((err: unknown) =>
+        this.log.warn('kill failed; it will be retried', { taskId, err: describeError(err) }),
+      );
   }
 
   private scheduleWake(): void {
@@ -228,4 +261,5 @@ export class JobScheduler implements LeaderScheduler {
   }
 }
 
-export const createJobScheduler = (context: SchedulerContext<JobsState>): JobScheduler => new JobScheduler(context);
+export const createJobScheduler = (context: SchedulerContext<JobsState>): JobScheduler =>
+  new JobScheduler(context);

@@ -97,7 +97,8 @@ export type JobsState = z.infer<typeof JobsStateSchema>;
 export const EMPTY_JOBS_STATE: JobsState = { jobs: {}, runs: {} };
 export const HISTORY_LIMIT = 20;
 
-export const decodeJobsState = (json: unknown): JobsState => parseWith(JobsStateSchema, json, 'stored jobs state');
+export const decodeJobsState = (json: unknown): JobsState =>
+  parseWith(JobsStateSchema, json, 'stored jobs state');
 
 export const runKey = (job: string, number: number): string => `${job}#${number}`;
 
@@ -121,13 +122,17 @@ export function putJob(
   options: { readonly replace: boolean; readonly nowMs: number; readonly schedule: Schedule | undefined },
 ): Transition<JobsState, JobRecord> {
   const existing = state.jobs[spec.name];
-  if (existing !== undefined && !options.replace) throw new MesoError('ILLEGAL_STATE', `job '${spec.name}' already exists`);
+  if (existing !== undefined && !options.replace)
+    throw new MesoError('ILLEGAL_STATE', `job '${spec.name}' already exists`);
   spec.parents.forEach((parent, i) => {
     if (state.jobs[parent] === undefined) throw invalidCall(`parents[${i}]: job '${parent}' does not exist`);
-    if (dependsOn(state, parent, spec.name)) throw invalidCall(`parents[${i}]: '${parent}' depends on '${spec.name}'; that would be a cycle`);
+    if (dependsOn(state, parent, spec.name))
+      throw invalidCall(`parents[${i}]: '${parent}' depends on '${spec.name}'; that would be a cycle`);
   });
   const sameSchedule =
-    existing !== undefined && existing.spec.schedule === spec.schedule && existing.spec.timeZone === spec.timeZone;
+    existing !== undefined &&
+    existing.spec.schedule === spec.schedule &&
+    existing.spec.timeZone === spec.timeZone;
   const record: JobRecord = {
     ...(existing ?? { createdAtMs: options.nowMs, runCount: 0, history: [] }),
     spec,
@@ -151,9 +156,14 @@ function dependsOn(state: JobsState, job: string, ancestor: string): boolean {
 /** Removes a job and its unfinished runs; their running tasks are to be killed. */
 export function deleteJob(state: JobsState, name: string): Transition<JobsState, Kill[]> {
   jobOf(state, name);
-  const dependents = Object.values(state.jobs).filter((j) => j.spec.parents.includes(name)).map((j) => j.spec.name);
+  const dependents = Object.values(state.jobs)
+    .filter((j) => j.spec.parents.includes(name))
+    .map((j) => j.spec.name);
   if (dependents.length > 0) {
-    throw new MesoError('ILLEGAL_STATE', `job '${name}' is a parent of ${dependents.join(', ')}; delete or change those first`);
+    throw new MesoError(
+      'ILLEGAL_STATE',
+      `job '${name}' is a parent of ${dependents.join(', ')}; delete or change those first`,
+    );
   }
   const { [name]: _deleted, ...jobs } = state.jobs;
   const runs = Object.fromEntries(Object.entries(state.runs).filter(([, r]) => r.job !== name));

@@ -3,7 +3,15 @@ import { describe, it } from 'node:test';
 import type { TaskState, TaskStatus } from '../../core/v1/tasks.js';
 import { parseJobDefinition } from './job-definition.js';
 import { EMPTY_JOBS_STATE, type JobsState, putJob, type Run } from './jobs-state.js';
-import { applyUpdate, expireTimeouts, launchableRuns, manualRun, nextTaskId, recordDueRuns, recordLaunch } from './runs.js';
+import {
+  applyUpdate,
+  expireTimeouts,
+  launchableRuns,
+  manualRun,
+  nextTaskId,
+  recordDueRuns,
+  recordLaunch,
+} from './runs.js';
 import { parseSchedule } from './schedule/schedule.js';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');
@@ -54,7 +62,11 @@ describe('recordDueRuns', () => {
   });
 
   it('folds occurrences missed while no scheduler ran into one run', () => {
-    const state = recordDueRuns(withJobs(T0, { name: 'a', schedule: 'R/2026-01-01T00:00:10Z/PT10S' }), T0 + 45_000, scheduleOf).state;
+    const state = recordDueRuns(
+      withJobs(T0, { name: 'a', schedule: 'R/2026-01-01T00:00:10Z/PT10S' }),
+      T0 + 45_000,
+      scheduleOf,
+    ).state;
     const runs = Object.values(state.runs);
     assert.equal(runs.length, 1);
     // Due at 10, 20, 30, 40: the run is for 40 and folds three.
@@ -83,7 +95,11 @@ describe('failover', () => {
   for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
     it(`neither skips nor doubles an occurrence (seed ${seed})`, () => {
       const random = prng(seed);
-      let stored = withJobs(T0, { name: 'a', schedule: 'R/2026-01-01T00:00:10Z/PT10S', concurrencyPolicy: 'allow' });
+      let stored = withJobs(T0, {
+        name: 'a',
+        schedule: 'R/2026-01-01T00:00:10Z/PT10S',
+        concurrencyPolicy: 'allow',
+      });
       const finishAt = new Map<string, number>();
       let downUntil = 0;
       for (let s = 1; s <= 150; s++) {
@@ -115,7 +131,10 @@ describe('failover', () => {
     let state = withJobs(T0, { name: 'a' });
     state = manualRun(state, 'a', T0).state;
     const first = launchAll(state, T0);
-    const lost = status(first.taskIds[0] ?? '', 'TASK_LOST', { reason: 'REASON_RECONCILIATION', source: 'SOURCE_MASTER' });
+    const lost = status(first.taskIds[0] ?? '', 'TASK_LOST', {
+      reason: 'REASON_RECONCILIATION',
+      source: 'SOURCE_MASTER',
+    });
     state = applyUpdate(first.state, lost, T0 + 1000).state;
     const [run] = launchableRuns(state, T0 + 1000);
     assert.equal(run?.state, 'waiting');
@@ -133,7 +152,11 @@ describe('retries', () => {
     for (let attempt = 1; attempt <= 3; attempt++) {
       const launched = launchAll(state, now);
       assert.equal(launched.taskIds.length, 1, `attempt ${attempt} launches`);
-      state = applyUpdate(launched.state, status(launched.taskIds[0] ?? '', 'TASK_FAILED', { message: 'Command exited with status 3' }), now).state;
+      state = applyUpdate(
+        launched.state,
+        status(launched.taskIds[0] ?? '', 'TASK_FAILED', { message: 'Command exited with status 3' }),
+        now,
+      ).state;
       const waiting = Object.values(state.runs)[0];
       if (waiting !== undefined) {
         delays.push((waiting.notBeforeMs ?? 0) - now);
@@ -144,7 +167,10 @@ describe('retries', () => {
     assert.deepEqual(delays, [1000, 2000]);
     const [failed] = state.jobs['a']?.history ?? [];
     assert.equal(failed?.state, 'failed');
-    assert.deepEqual(failed?.attempts.map((a) => a.exitStatus), [3, 3, 3]);
+    assert.deepEqual(
+      failed?.attempts.map((a) => a.exitStatus),
+      [3, 3, 3],
+    );
     assert.equal(failed?.message, 'attempt 3 failed: Command exited with status 3');
   });
 
@@ -181,7 +207,10 @@ describe('dependencies', () => {
     step = finish(step.state, 'b', 'TASK_FAILED', T0 + 2000);
     assert.deepEqual(step.result.created, [], 'a failure triggers nothing');
     step = finish(step.state, 'b', 'TASK_FINISHED', T0 + 3000);
-    assert.deepEqual(step.result.created.map((r) => [r.job, r.trigger]), [['c', 'dependency']]);
+    assert.deepEqual(
+      step.result.created.map((r) => [r.job, r.trigger]),
+      [['c', 'dependency']],
+    );
     // Both parents must succeed again before c runs again.
     step = finish(step.state, 'a', 'TASK_FINISHED', T0 + 4000);
     assert.deepEqual(step.result.created, []);
@@ -190,8 +219,20 @@ describe('dependencies', () => {
   it('refuses unknown parents and cycles, naming the field', () => {
     const state = family();
     const spec = (def: Record<string, unknown>) => parseJobDefinition({ cmd: 'true', ...def });
-    assert.throws(() => putJob(state, spec({ name: 'd', parents: ['a', 'zz'] }), { replace: false, nowMs: T0, schedule: undefined }), /parents\[1\]: job 'zz' does not exist/);
-    assert.throws(() => putJob(state, spec({ name: 'a', parents: ['c'] }), { replace: true, nowMs: T0, schedule: undefined }), /parents\[0\]: 'c' depends on 'a'/);
+    assert.throws(
+      () =>
+        putJob(state, spec({ name: 'd', parents: ['a', 'zz'] }), {
+          replace: false,
+          nowMs: T0,
+          schedule: undefined,
+        }),
+      /parents\[1\]: job 'zz' does not exist/,
+    );
+    assert.throws(
+      () =>
+        putJob(state, spec({ name: 'a', parents: ['c'] }), { replace: true, nowMs: T0, schedule: undefined }),
+      /parents\[0\]: 'c' depends on 'a'/,
+    );
   });
 });
 
@@ -219,7 +260,10 @@ describe('concurrency policy', () => {
     const next = manualRun(started('replace'), 'a', T0 + 1000);
     assert.deepEqual(next.result.kills, [{ taskId: 'a.1.1', agentId: 'a1' }]);
     const state = applyUpdate(next.state, status('a.1.1', 'TASK_KILLED'), T0 + 1100).state;
-    assert.deepEqual([state.jobs['a']?.history[0]?.state, state.jobs['a']?.history[0]?.message], ['cancelled', 'replaced by run 2']);
+    assert.deepEqual(
+      [state.jobs['a']?.history[0]?.state, state.jobs['a']?.history[0]?.message],
+      ['cancelled', 'replaced by run 2'],
+    );
   });
 
   it('allow: both run', () => {

@@ -36,23 +36,44 @@ export interface RunEffects {
 }
 
 const NONE: RunEffects = { kills: [], created: [] };
-const merge = (a: RunEffects, b: RunEffects): RunEffects => ({ kills: [...a.kills, ...b.kills], created: [...a.created, ...b.created] });
+const merge = (a: RunEffects, b: RunEffects): RunEffects => ({
+  kills: [...a.kills, ...b.kills],
+  created: [...a.created, ...b.created],
+});
 
 /** Bounds the folding of missed occurrences (a per-second schedule down for a week). */
 const MAX_FOLDED = 100_000;
 /** Reconciliation answers meaning "the master never had this task". */
 const NEVER_LAUNCHED = new Set(['TASK_LOST', 'TASK_GONE', 'TASK_UNKNOWN', 'TASK_DROPPED']);
 
-const withJob = (state: JobsState, job: JobRecord): JobsState => ({ ...state, jobs: { ...state.jobs, [job.spec.name]: job } });
-const withRun = (state: JobsState, run: Run): JobsState => ({ ...state, runs: { ...state.runs, [runKey(run.job, run.number)]: run } });
+const withJob = (state: JobsState, job: JobRecord): JobsState => ({
+  ...state,
+  jobs: { ...state.jobs, [job.spec.name]: job },
+});
+const withRun = (state: JobsState, run: Run): JobsState => ({
+  ...state,
+  runs: { ...state.runs, [runKey(run.job, run.number)]: run },
+});
 
 /** Moves `run` from the active runs to its job's history. */
 function finish(state: JobsState, run: Run, outcome: RunState, nowMs: number, message?: string): JobsState {
   const { [runKey(run.job, run.number)]: _done, ...runs } = state.runs;
-  const finished: Run = { ...run, state: outcome, finishedAtMs: nowMs, ...(message !== undefined && { message }) };
+  const finished: Run = {
+    ...run,
+    state: outcome,
+    finishedAtMs: nowMs,
+    ...(message !== undefined && { message }),
+  };
   const job = state.jobs[run.job];
   if (job === undefined) return { ...state, runs };
-  return { ...state, runs, jobs: { ...state.jobs, [run.job]: { ...job, history: [finished, ...job.history].slice(0, HISTORY_LIMIT) } } };
+  return {
+    ...state,
+    runs,
+    jobs: {
+      ...state.jobs,
+      [run.job]: { ...job, history: [finished, ...job.history].slice(0, HISTORY_LIMIT) },
+    },
+  };
 }
 
 /** Creates run N+1 of `name`, applying the job's concurrency policy to its active runs. */
@@ -65,7 +86,16 @@ function createRun(
 ): Transition<JobsState, RunEffects> {
   const job = jobOf(state, name);
   const number = job.runCount + 1;
-  const run: Run = { job: name, number, trigger, createdAtMs: nowMs, state: 'waiting', attempts: [], missedRuns: 0, ...occurrence };
+  const run: Run = {
+    job: name,
+    number,
+    trigger,
+    createdAtMs: nowMs,
+    state: 'waiting',
+    attempts: [],
+    missedRuns: 0,
+    ...occurrence,
+  };
   let next = withJob(state, { ...job, runCount: number });
   const active = activeRuns(state, name);
   if (active.length > 0 && job.spec.concurrencyPolicy === 'forbid') {
@@ -77,7 +107,10 @@ function createRun(
     for (const old of active) {
       const task = currentTask(old);
       const reason = `replaced by run ${number}`;
-      next = task.length === 0 ? finish(next, old, 'cancelled', nowMs, reason) : withRun(next, { ...old, state: 'killing', killReason: reason });
+      next =
+        task.length === 0
+          ? finish(next, old, 'cancelled', nowMs, reason)
+          : withRun(next, { ...old, state: 'killing', killReason: reason });
       kills = [...kills, ...task];
     }
   }
@@ -120,7 +153,10 @@ export function recordDueRuns(
 export function manualRun(state: JobsState, name: string, nowMs: number): Transition<JobsState, RunEffects> {
   const job = jobOf(state, name);
   if (job.spec.concurrencyPolicy === 'forbid' && activeRuns(state, name).length > 0) {
-    throw new MesoError('ILLEGAL_STATE', `job '${name}' has a run in progress and its concurrency policy is forbid`);
+    throw new MesoError(
+      'ILLEGAL_STATE',
+      `job '${name}' has a run in progress and its concurrency policy is forbid`,
+    );
   }
   return createRun(state, name, 'manual', nowMs);
 }
@@ -129,7 +165,9 @@ export function manualRun(state: JobsState, name: string, nowMs: number): Transi
 export function launchableRuns(state: JobsState, nowMs: number): Run[] {
   return Object.values(state.runs)
     .filter((r) => r.state === 'waiting' && (r.notBeforeMs ?? 0) <= nowMs && state.jobs[r.job] !== undefined)
-    .sort((a, b) => a.createdAtMs - b.createdAtMs || (runKey(a.job, a.number) < runKey(b.job, b.number) ? -1 : 1));
+    .sort(
+      (a, b) => a.createdAtMs - b.createdAtMs || (runKey(a.job, a.number) < runKey(b.job, b.number) ? -1 : 1),
+    );
 }
 
 /** The next attempt's task id: `<job>.<run>.<attempt>`, unique for the job's lifetime. */
@@ -139,11 +177,20 @@ export const nextTaskId = (run: Run): string => `${run.job}.${run.number}.${run.
 export function recordLaunch(state: JobsState, run: Run, attempt: Omit<Attempt, 'state'>): JobsState {
   const current = state.runs[runKey(run.job, run.number)];
   if (current === undefined) return state;
-  return withRun(state, { ...current, state: 'launching', notBeforeMs: undefined, attempts: [...current.attempts, { ...attempt, state: 'TASK_STAGING' }] });
+  return withRun(state, {
+    ...current,
+    state: 'launching',
+    notBeforeMs: undefined,
+    attempts: [...current.attempts, { ...attempt, state: 'TASK_STAGING' }],
+  });
 }
 
 /** Applies a status update of a run's task; tasks no run owns are to be killed. */
-export function applyUpdate(state: JobsState, status: TaskStatus, nowMs: number): Transition<JobsState, RunEffects> {
+export function applyUpdate(
+  state: JobsState,
+  status: TaskStatus,
+  nowMs: number,
+): Transition<JobsState, RunEffects> {
   const taskId = status.task_id.value;
   const run = Object.values(state.runs).find((r) => r.attempts.some((a) => a.taskId === taskId));
   const index = run?.attempts.findIndex((a) => a.taskId === taskId) ?? -1;
@@ -156,11 +203,18 @@ export function applyUpdate(state: JobsState, status: TaskStatus, nowMs: number)
   const update = (a: Attempt): Run => ({ ...run, attempts: [...run.attempts.slice(0, index), a] });
   if (!terminal) {
     const running = status.state === 'TASK_RUNNING';
-    const started = update({ ...attempt, state: status.state, startedAtMs: attempt.startedAtMs ?? (running ? nowMs : undefined) });
+    const started = update({
+      ...attempt,
+      state: status.state,
+      startedAtMs: attempt.startedAtMs ?? (running ? nowMs : undefined),
+    });
     const phase: RunState = run.state === 'killing' ? 'killing' : running ? 'running' : 'launching';
     return { state: withRun(state, { ...started, state: phase }), result: NONE };
   }
-  const lost = attempt.startedAtMs === undefined && status.reason === 'REASON_RECONCILIATION' && NEVER_LAUNCHED.has(status.state);
+  const lost =
+    attempt.startedAtMs === undefined &&
+    status.reason === 'REASON_RECONCILIATION' &&
+    NEVER_LAUNCHED.has(status.state);
   const exitStatus = exitStatusOf(status);
   const ended = update({
     ...attempt,
@@ -171,7 +225,8 @@ export function applyUpdate(state: JobsState, status: TaskStatus, nowMs: number)
     ...((attempt.message ?? status.message) !== undefined && { message: attempt.message ?? status.message }),
     ...(lost && { notLaunched: true }),
   });
-  if (run.killReason !== undefined) return { state: finish(state, ended, 'cancelled', nowMs, run.killReason), result: NONE };
+  if (run.killReason !== undefined)
+    return { state: finish(state, ended, 'cancelled', nowMs, run.killReason), result: NONE };
   if (status.state === 'TASK_FINISHED') return succeeded(state, ended, nowMs);
   if (lost) return { state: withRun(state, { ...ended, state: 'waiting' }), result: NONE };
   return { state: failedAttempt(state, ended, nowMs), result: NONE };
@@ -192,7 +247,12 @@ function failedAttempt(state: JobsState, run: Run, nowMs: number): JobsState {
   const why = last?.message ?? last?.state ?? 'failed';
   if (spec !== undefined && counted <= spec.retries) {
     const delayMs = spec.retryBackoffSeconds * 1000 * 2 ** (counted - 1);
-    return withRun(state, { ...run, state: 'waiting', notBeforeMs: nowMs + delayMs, message: `attempt ${counted} failed: ${why}; retrying` });
+    return withRun(state, {
+      ...run,
+      state: 'waiting',
+      notBeforeMs: nowMs + delayMs,
+      message: `attempt ${counted} failed: ${why}; retrying`,
+    });
   }
   return finish(state, run, 'failed', nowMs, `attempt ${counted} failed: ${why}`);
 }
@@ -225,7 +285,9 @@ export function expireTimeouts(state: JobsState, nowMs: number): Transition<Jobs
     const deadline = timeoutDeadline(state, run);
     if (run.state !== 'running' || deadline === undefined || nowMs < deadline) continue;
     const seconds = state.jobs[run.job]?.spec.timeoutSeconds ?? 0;
-    const attempts = run.attempts.map((a, i) => (i === run.attempts.length - 1 ? { ...a, message: `timed out after ${seconds}s` } : a));
+    const attempts = run.attempts.map((a, i) =>
+      i === run.attempts.length - 1 ? { ...a, message: `timed out after ${seconds}s` } : a,
+    );
     next = withRun(next, { ...run, state: 'killing', attempts });
     kills = [...kills, ...currentTask(run)];
   }

@@ -40,11 +40,31 @@ healthChecks:
     ['no cmd or image', { id: 'web' }, /cmd: either cmd or image is required/],
     ['negative cpus', { id: 'web', cmd: 'x', cpus: -1 }, /cpus: Too small/],
     ['an unknown field', { id: 'web', cmd: 'x', cpu: 1 }, /Unrecognized key: "cpu"/],
-    ['a constraint with a bad operator', { id: 'web', cmd: 'x', constraints: [['hostname', 'NEAR']] }, /constraints\[0\]/],
-    ['MAX_PER without a number', { id: 'web', cmd: 'x', constraints: [['rack', 'MAX_PER', 'x']] }, /constraints\[0\]: MAX_PER takes a positive integer/],
-    ['a health check without a port', { id: 'web', cmd: 'x', healthChecks: [{ protocol: 'TCP' }] }, /healthChecks\[0\]\.portIndex/],
-    ['a COMMAND check without a command', { id: 'web', cmd: 'x', healthChecks: [{ protocol: 'COMMAND' }] }, /healthChecks\[0\]\.command/],
-    ['a capacity above 1', { id: 'web', cmd: 'x', upgradeStrategy: { minimumHealthCapacity: 2 } }, /upgradeStrategy\.minimumHealthCapacity/],
+    [
+      'a constraint with a bad operator',
+      { id: 'web', cmd: 'x', constraints: [['hostname', 'NEAR']] },
+      /constraints\[0\]/,
+    ],
+    [
+      'MAX_PER without a number',
+      { id: 'web', cmd: 'x', constraints: [['rack', 'MAX_PER', 'x']] },
+      /constraints\[0\]: MAX_PER takes a positive integer/,
+    ],
+    [
+      'a health check without a port',
+      { id: 'web', cmd: 'x', healthChecks: [{ protocol: 'TCP' }] },
+      /healthChecks\[0\]\.portIndex/,
+    ],
+    [
+      'a COMMAND check without a command',
+      { id: 'web', cmd: 'x', healthChecks: [{ protocol: 'COMMAND' }] },
+      /healthChecks\[0\]\.command/,
+    ],
+    [
+      'a capacity above 1',
+      { id: 'web', cmd: 'x', upgradeStrategy: { minimumHealthCapacity: 2 } },
+      /upgradeStrategy\.minimumHealthCapacity/,
+    ],
     ['fractional instances', { id: 'web', cmd: 'x', instances: 1.5 }, /instances: /],
   ];
   for (const [name, raw, message] of cases) {

@@ -42,7 +42,10 @@ const HealthCheckSchema = z
 export type HealthCheckSpec = z.infer<typeof HealthCheckSchema>;
 
 const PortSchema = z.union([
-  z.string().min(1).transform((name) => ({ name })),
+  z
+    .string()
+    .min(1)
+    .transform((name) => ({ name })),
   z.object({ name: z.string().min(1).optional() }).strict(),
 ]);
 
@@ -90,7 +93,8 @@ export const AppDefinitionSchema = z
 export type AppSpec = z.infer<typeof AppDefinitionSchema>;
 
 /** Validates a definition (parsed from YAML or JSON); throws INVALID_CALL naming the fields. */
-export const parseAppDefinition = (raw: unknown): AppSpec => parseWith(AppDefinitionSchema, raw, 'app definition');
+export const parseAppDefinition = (raw: unknown): AppSpec =>
+  parseWith(AppDefinitionSchema, raw, 'app definition');
 
 /** Whether two specs would run different tasks (anything but `instances` differs). */
 export function needsNewVersion(a: AppSpec, b: AppSpec): boolean {

@@ -75,7 +75,8 @@ function taskView(task: AppViewInput['tasks'][number]) {
     healthChecks: task.checks.map((c) => ({
       healthy: c.healthy ?? null,
       consecutiveFailures: c.consecutiveFailures,
-      lastResult: c.last === undefined ? null : { ok: c.last.ok, message: c.last.message, at: iso(c.last.atMs) },
+      lastResult:
+        c.last === undefined ? null : { ok: c.last.ok, message: c.last.message, at: iso(c.last.atMs) },
     })),
     launchedAt: iso(task.record.launchedAtMs),
     ...(task.runtime?.killReason !== undefined && { killReason: task.runtime.killReason }),
@@ -123,7 +124,12 @@ export function waitingView(input: AppViewInput) {
     lastFailure:
       lastFailure === undefined
         ? null
-        : { taskId: lastFailure.taskId, state: lastFailure.state, message: lastFailure.message, at: iso(lastFailure.atMs) },
+        : {
+            taskId: lastFailure.taskId,
+            state: lastFailure.state,
+            message: lastFailure.message,
+            at: iso(lastFailure.atMs),
+          },
     lastOffers: offerRoundView(lastRound),
   };
 }

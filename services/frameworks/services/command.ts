@@ -9,5 +9,10 @@ export const servicesCommand = (): Command =>
     name: 'services',
     description: 'run the services framework: long-running apps kept healthy (like Marathon)',
     defaults: { port: 8090, frameworkName: 'meso-services' },
-    definition: { kind: 'services', decode: decodeServiceState, empty: EMPTY_SERVICE_STATE, create: createServiceScheduler },
+    definition: {
+      kind: 'services',
+      decode: decodeServiceState,
+      empty: EMPTY_SERVICE_STATE,
+      create: createServiceScheduler,
+    },
   });

@@ -19,7 +19,12 @@ export interface WatchedTask {
 }
 
 /** Probes `host:port` once; resolves (never rejects) with the result, failing when `signal` aborts. */
-export type Prober = (check: HealthCheckSpec, host: string, port: number, signal: AbortSignal) => Promise<CheckResult>;
+export type Prober = (
+  check: HealthCheckSpec,
+  host: string,
+  port: number,
+  signal: AbortSignal,
+) => Promise<CheckResult>;
 
 /** How soon after a task is watched its checks first run (a failure then is within the grace period). */
 const FIRST_CHECK_DELAY_MS = 1000;
@@ -57,7 +62,12 @@ export class HealthMonitor {
   watch(task: WatchedTask): void {
     if (this.watches.has(task.taskId)) return;
     const checks = task.checks.filter(isSchedulerCheck);
-    const watch: Watch = { task: { ...task, checks }, states: checks.map(() => INITIAL_CHECK_STATE), cancels: new Set(), condemned: false };
+    const watch: Watch = {
+      task: { ...task, checks },
+      states: checks.map(() => INITIAL_CHECK_STATE),
+      cancels: new Set(),
+      condemned: false,
+    };
     this.watches.set(task.taskId, watch);
     checks.forEach((_, i) => this.schedule(watch, i, FIRST_CHECK_DELAY_MS));
   }
@@ -105,13 +115,23 @@ export class HealthMonitor {
     if (this.watches.get(watch.task.taskId) !== watch || watch.condemned) return;
 
     const before = watch.states[index] ?? INITIAL_CHECK_STATE;
-    const outcome = recordResult(before, aborter.signal.aborted ? { ok: false, message: `timed out after ${timeoutMs}ms` } : result, check, {
-      startedAtMs: watch.task.startedAtMs,
-      nowMs: this.deps.clock.nowMs(),
-    });
+    const outcome = recordResult(
+      before,
+      aborter.signal.aborted ? { ok: false, message: `timed out after ${timeoutMs}ms` } : result,
+      check,
+      {
+        startedAtMs: watch.task.startedAtMs,
+        nowMs: this.deps.clock.nowMs(),
+      },
+    );
     watch.states[index] = outcome.state;
     if (before.healthy !== outcome.state.healthy) {
-      this.deps.log.info('task health changed', { taskId: watch.task.taskId, healthy: outcome.state.healthy, check: check.protocol, result: result.message });
+      this.deps.log.info('task health changed', {
+        taskId: watch.task.taskId,
+        healthy: outcome.state.healthy,
+        check: check.protocol,
+        result: result.message,
+      });
       this.deps.onChange();
     }
     if (outcome.kill) {
@@ -126,7 +146,9 @@ export class HealthMonitor {
 
 /** The default prober: HTTP GET (200-399 is healthy) or a TCP connect. */
 export const probe: Prober = (check, host, port, signal) =>
-  check.protocol === 'HTTP' ? probeHttp(`http://${host}:${port}${check.path}`, signal) : probeTcp(host, port, signal);
+  check.protocol === 'HTTP'
+    ? probeHttp(`http://${host}:${port}${check.path}`, signal)
+    : probeTcp(host, port, signal);
 
 async function probeHttp(url: string, signal: AbortSignal): Promise<CheckResult> {
   try {

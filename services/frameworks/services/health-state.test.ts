@@ -20,25 +20,45 @@ function run(results: [number, CheckResult][]): { state: CheckState; killedAt: n
 
 describe('recordResult', () => {
   it('ignores failures in the grace period before the first pass', () => {
-    const { state, killedAt } = run([[1, fail], [4, fail], [7, fail]]);
+    const { state, killedAt } = run([
+      [1, fail],
+      [4, fail],
+      [7, fail],
+    ]);
     assert.equal(state.healthy, undefined);
     assert.equal(state.consecutiveFailures, 0);
     assert.equal(killedAt, undefined);
   });
 
   it('counts failures after the grace period and kills at the limit', () => {
-    const { state, killedAt } = run([[1, fail], [11, fail], [14, fail], [17, fail]]);
+    const { state, killedAt } = run([
+      [1, fail],
+      [11, fail],
+      [14, fail],
+      [17, fail],
+    ]);
     assert.equal(state.healthy, false);
     assert.equal(killedAt, 17);
   });
 
   it('counts failures inside the grace period once the check has passed', () => {
-    const { killedAt } = run([[1, pass], [2, fail], [3, fail], [4, fail]]);
+    const { killedAt } = run([
+      [1, pass],
+      [2, fail],
+      [3, fail],
+      [4, fail],
+    ]);
     assert.equal(killedAt, 4);
   });
 
   it('a pass resets the count', () => {
-    const { state, killedAt } = run([[11, fail], [12, fail], [13, pass], [14, fail], [15, fail]]);
+    const { state, killedAt } = run([
+      [11, fail],
+      [12, fail],
+      [13, pass],
+      [14, fail],
+      [15, fail],
+    ]);
     assert.equal(killedAt, undefined);
     assert.equal(state.consecutiveFailures, 2);
   });

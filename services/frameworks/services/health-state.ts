@@ -38,7 +38,8 @@ export function recordResult(
   times: { readonly startedAtMs: number; readonly nowMs: number },
 ): { readonly state: CheckState; readonly kill: boolean } {
   const last = { ...result, atMs: times.nowMs };
-  if (result.ok) return { state: { healthy: true, consecutiveFailures: 0, everPassed: true, last }, kill: false };
+  if (result.ok)
+    return { state: { healthy: true, consecutiveFailures: 0, everPassed: true, last }, kill: false };
   const inGrace = !state.everPassed && times.nowMs - times.startedAtMs < policy.gracePeriodSeconds * 1000;
   if (inGrace) return { state: { ...state, last }, kill: false };
   const consecutiveFailures = state.consecutiveFailures + 1;

@@ -26,7 +26,10 @@ const ScaleSchema = z.object({ instances: z.number().int().nonnegative() }).stri
 
 export function servicesRouter(scheduler: ServiceScheduler): Router {
   const router = Router();
-  router.get('/v2/apps', handle((_req, res) => void res.json({ apps: scheduler.listApps() })));
+  router.get(
+    '/v2/apps',
+    handle((_req, res) => void res.json({ apps: scheduler.listApps() })),
+  );
   router.post(
     '/v2/apps',
     handle(async (req, res) => {
@@ -34,7 +37,10 @@ export function servicesRouter(scheduler: ServiceScheduler): Router {
       res.status(201).json({ app });
     }),
   );
-  router.get('/v2/apps/:id', handle((req, res) => void res.json({ app: scheduler.getApp(routeParam(req, 'id')) })));
+  router.get(
+    '/v2/apps/:id',
+    handle((req, res) => void res.json({ app: scheduler.getApp(routeParam(req, 'id')) })),
+  );
   router.put(
     '/v2/apps/:id',
     handle(async (req, res) => {
@@ -65,7 +71,13 @@ export function servicesRouter(scheduler: ServiceScheduler): Router {
       res.json({ deleted: id });
     }),
   );
-  router.get('/v2/deployments', handle((_req, res) => void res.json({ deployments: scheduler.deployments() })));
-  router.get('/v2/queue', handle((_req, res) => void res.json({ queue: scheduler.queue() })));
+  router.get(
+    '/v2/deployments',
+    handle((_req, res) => void res.json({ deployments: scheduler.deployments() })),
+  );
+  router.get(
+    '/v2/queue',
+    handle((_req, res) => void res.json({ queue: scheduler.queue() })),
+  );
   return router;
 }

@@ -1,8 +1,19 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { afterFailure, type AppPlanInput, planApp, type TaskView, type UpgradeStrategy } from './reconciler.js';
+import {
+  afterFailure,
+  type AppPlanInput,
+  planApp,
+  type TaskView,
+  type UpgradeStrategy,
+} from './reconciler.js';
 
-const task = (id: string, version: number, phase: TaskView['phase'] = 'running', healthy = phase === 'running'): TaskView => ({
+const task = (
+  id: string,
+  version: number,
+  phase: TaskView['phase'] = 'running',
+  healthy = phase === 'running',
+): TaskView => ({
   taskId: id,
   version,
   phase,
@@ -31,12 +42,15 @@ describe('planApp', () => {
 
   it('is settled with N healthy current tasks', () => {
     const plan = planApp(input({ tasks: [task('t1', 1), task('t2', 1), task('t3', 1)] }));
-    assert.deepEqual({ launch: plan.launch, kill: plan.kill, deploying: plan.deploying, waiting: plan.waiting }, {
-      launch: 0,
-      kill: [],
-      deploying: false,
-      waiting: undefined,
-    });
+    assert.deepEqual(
+      { launch: plan.launch, kill: plan.kill, deploying: plan.deploying, waiting: plan.waiting },
+      {
+        launch: 0,
+        kill: [],
+        deploying: false,
+        waiting: undefined,
+      },
+    );
   });
 
   it('replaces a task that ended, unless backing off', () => {
@@ -77,7 +91,9 @@ describe('planApp', () => {
   it('breaks the min 1 / over 0 deadlock with one extra task', () => {
     // minHealthy 3, maxTotal max(3, 3+1) = 4: one new task at a time.
     const tasks = [task('t1', 1), task('t2', 1), task('t3', 1)];
-    const plan = planApp(input({ tasks, version: 2, strategy: { minimumHealthCapacity: 1, maximumOverCapacity: 0 } }));
+    const plan = planApp(
+      input({ tasks, version: 2, strategy: { minimumHealthCapacity: 1, maximumOverCapacity: 0 } }),
+    );
     assert.equal(plan.maxTotal, 4);
     assert.equal(plan.launch, 1);
     assert.deepEqual(plan.kill, []);
@@ -89,8 +105,14 @@ describe('planApp', () => {
  * tasks run one step after launch and turn healthy the step after. At every step the healthy
  * count must stay ≥ minHealthy and the live+killing count ≤ maxTotal; the upgrade must finish.
  */
-function simulateUpgrade(instances: number, strategy: UpgradeStrategy): { minSeen: number; maxSeen: number; steps: number } {
-  let tasks: (TaskView & { age: number })[] = Array.from({ length: instances }, (_, i) => ({ ...task(`t${i}`, 1), age: 9 }));
+function simulateUpgrade(
+  instances: number,
+  strategy: UpgradeStrategy,
+): { minSeen: number; maxSeen: number; steps: number } {
+  let tasks: (TaskView & { age: number })[] = Array.from({ length: instances }, (_, i) => ({
+    ...task(`t${i}`, 1),
+    age: 9,
+  }));
   let next = instances;
   let minSeen = Infinity;
   let maxSeen = 0;
@@ -100,7 +122,16 @@ function simulateUpgrade(instances: number, strategy: UpgradeStrategy): { minSee
     tasks = tasks
       .filter((t) => t.phase !== 'killing')
       .map((t) => (killed.has(t.taskId) ? { ...t, phase: 'killing' as const, healthy: false } : t))
-      .map((t) => (t.phase === 'killing' ? t : { ...t, age: t.age + 1, phase: t.age + 1 >= 1 ? ('running' as const) : t.phase, healthy: t.age + 1 >= 2 }));
+      .map((t) =>
+        t.phase === 'killing'
+          ? t
+          : {
+              ...t,
+              age: t.age + 1,
+              phase: t.age + 1 >= 1 ? ('running' as const) : t.phase,
+              healthy: t.age + 1 >= 2,
+            },
+      );
     for (let i = 0; i < plan.launch; i++) tasks.push({ ...task(`t${next++}`, 2, 'staging', false), age: 0 });
     const healthy = tasks.filter((t) => t.phase !== 'killing' && t.healthy).length;
     minSeen = Math.min(minSeen, healthy);
@@ -139,11 +170,14 @@ describe('afterFailure', () => {
     const second = afterFailure(first, policy, 10_000);
     const third = afterFailure(second, policy, 20_000);
     const fourth = afterFailure(third, policy, 30_000);
-    assert.deepEqual([first, second, third, fourth], [
-      { failures: 1, untilMs: 1000 },
-      { failures: 2, untilMs: 12_000 },
-      { failures: 3, untilMs: 24_000 },
-      { failures: 4, untilMs: 35_000 },
-    ]);
+    assert.deepEqual(
+      [first, second, third, fourth],
+      [
+        { failures: 1, untilMs: 1000 },
+        { failures: 2, untilMs: 12_000 },
+        { failures: 3, untilMs: 24_000 },
+        { failures: 4, untilMs: 35_000 },
+      ],
+    );
   });
 });

@@ -144,7 +144,11 @@ export interface BackoffPolicy {
  * After a task failed at `nowMs`: the k-th consecutive failure holds launches for
  * min(backoffSeconds × backoffFactor^(k−1), maxLaunchDelaySeconds).
  */
-export function afterFailure(previous: LaunchBackoff | undefined, policy: BackoffPolicy, nowMs: number): LaunchBackoff {
+export function afterFailure(
+  previous: LaunchBackoff | undefined,
+  policy: BackoffPolicy,
+  nowMs: number,
+): LaunchBackoff {
   const failures = (previous?.failures ?? 0) + 1;
   const delaySeconds = Math.min(
     policy.backoffSeconds * policy.backoffFactor ** (failures - 1),

@@ -9,8 +9,14 @@ import { parseAppDefinition } from './app-definition.js';
 import { ServiceScheduler } from './service-scheduler.js';
 import { decodeServiceState, EMPTY_SERVICE_STATE, type ServiceState } from './service-state.js';
 
-async function setup(store = new InMemoryRegistryStore(decodeServiceState), clock = new ManualClock(1_000_000)) {
-  const state = await StateDocument.open<ServiceState>(store, EMPTY_SERVICE_STATE, { log: silentLogger, onFenced: () => undefined });
+async function setup(
+  store = new InMemoryRegistryStore(decodeServiceState),
+  clock = new ManualClock(1_000_000),
+) {
+  const state = await StateDocument.open<ServiceState>(store, EMPTY_SERVICE_STATE, {
+    log: silentLogger,
+    onFenced: () => undefined,
+  });
   const control = new RecordingControl();
   const scheduler = new ServiceScheduler({ state, control, role: '*', clock, log: silentLogger });
   return { scheduler, control, clock, store, state };
@@ -22,10 +28,22 @@ const taskIds = (launches: readonly { tasks: readonly { task_id: { value: string
 describe('ServiceScheduler', () => {
   it('spreads a UNIQUE hostname app and records tasks before launching', async () => {
     const { scheduler, state } = await setup();
-    await scheduler.putApp(parseAppDefinition({ id: 'web', cmd: 'x', instances: 3, ports: ['http'], constraints: [['hostname', 'UNIQUE']] }), false);
+    await scheduler.putApp(
+      parseAppDefinition({
+        id: 'web',
+        cmd: 'x',
+        instances: 3,
+        ports: ['http'],
+        constraints: [['hostname', 'UNIQUE']],
+      }),
+      false,
+    );
     assert.equal(scheduler.wantsOffers(), true);
     const launches = await scheduler.onOffers([testOffer('a'), testOffer('b')]);
-    assert.deepEqual(launches.map((l) => l.offer.hostname), ['a', 'b']);
+    assert.deepEqual(
+      launches.map((l) => l.offer.hostname),
+      ['a', 'b'],
+    );
     assert.deepEqual(Object.keys(state.value.tasks).sort(), taskIds(launches).sort());
     const [queued] = scheduler.queue();
     assert.equal(queued?.status, 'waiting-for-offers');
@@ -34,7 +52,10 @@ describe('ServiceScheduler', () => {
 
   it('replaces a failed task after a growing backoff', async () => {
     const { scheduler, clock } = await setup();
-    await scheduler.putApp(parseAppDefinition({ id: 'web', cmd: 'x', backoffSeconds: 2, backoffFactor: 3 }), false);
+    await scheduler.putApp(
+      parseAppDefinition({ id: 'web', cmd: 'x', backoffSeconds: 2, backoffFactor: 3 }),
+      false,
+    );
     let [first] = taskIds(await scheduler.onOffers([testOffer('a')]));
     assert.ok(first);
     await scheduler.onUpdate(statusOf(first, 'TASK_RUNNING'));
@@ -80,7 +101,13 @@ describe('ServiceScheduler', () => {
     await first.scheduler.stop();
 
     const successor = await setup(first.store, first.clock);
-    assert.deepEqual(successor.scheduler.knownTasks().map((t) => t.task_id.value).sort(), [...ids].sort());
+    assert.deepEqual(
+      successor.scheduler
+        .knownTasks()
+        .map((t) => t.task_id.value)
+        .sort(),
+      [...ids].sort(),
+    );
     assert.equal(successor.scheduler.wantsOffers(), false, 'recorded tasks count until reconciled');
     for (const id of ids) await successor.scheduler.onUpdate(statusOf(id, 'TASK_RUNNING'));
     assert.equal(successor.scheduler.getApp('web').tasksRunning, 2);

@@ -27,7 +27,14 @@ import type { OfferRound } from '../common/offer-round.js';
 import { appView, deploymentView, type TaskFailure, type TaskRuntime, waitingView } from './app-views.js';
 import { HealthMonitor, isSchedulerCheck } from './health-monitor.js';
 import { servicesRouter } from './http-api.js';
-import { afterFailure, type AppPlan, type LaunchBackoff, planApp, STABLE_AFTER_MS, type TaskView } from './reconciler.js';
+import {
+  afterFailure,
+  type AppPlan,
+  type LaunchBackoff,
+  planApp,
+  STABLE_AFTER_MS,
+  type TaskView,
+} from './reconciler.js';
 import * as ops from './service-state.js';
 
 /** How often every app is planned, besides after each status update. */
@@ -82,11 +89,18 @@ export class ServiceScheduler implements LeaderScheduler {
   }
 
   knownTasks(): readonly ReconcileTask[] {
-    return Object.entries(this.state.value.tasks).map(([id, t]) => ({ task_id: { value: id }, agent_id: { value: t.agentId } }));
+    return Object.entries(this.state.value.tasks).map(([id, t]) => ({
+      task_id: { value: id },
+      agent_id: { value: t.agentId },
+    }));
   }
 
   onSubscribed(frameworkId: string, failover: boolean): void {
-    this.log.info('subscribed', { frameworkId, failover, recordedTasks: Object.keys(this.state.value.tasks).length });
+    this.log.info('subscribed', {
+      frameworkId,
+      failover,
+      recordedTasks: Object.keys(this.state.value.tasks).length,
+    });
   }
 
   async onOffers(offers: readonly Offer[]): Promise<readonly OfferLaunch[]> {
@@ -99,11 +113,20 @@ export class ServiceScheduler implements LeaderScheduler {
         .filter(([id]) => this.runtime.get(id)?.phase !== 'killing')
         .map(([, t]) => ({ hostname: t.hostname, attributes: t.attributes }));
       const { spec } = app;
-      requests.push({ app, key: spec.id, count, needs: needsOf(spec, spec.ports.length), constraints: spec.constraints, placed, role: spec.role ?? this.context.role });
+      requests.push({
+        app,
+        key: spec.id,
+        count,
+        needs: needsOf(spec, spec.ports.length),
+        constraints: spec.constraints,
+        placed,
+        role: spec.role ?? this.context.role,
+      });
     }
     if (requests.length === 0) return [];
     const plan = planPlacements(offers, requests);
-    for (const [appId, considered] of plan.considered) this.rounds.set(appId, { atMs: now, offers: considered });
+    for (const [appId, considered] of plan.considered)
+      this.rounds.set(appId, { atMs: now, offers: considered });
 
     const records: Record<string, ops.TaskRecord> = {};
     const byOffer = new Map<Offer, OfferLaunch['tasks'][number][]>();
@@ -132,7 +155,8 @@ export class ServiceScheduler implements LeaderScheduler {
     }
     // Recorded before launching: a successor must know every task we may have started.
     await this.state.update((s) => ops.addTasks(s, records));
-    for (const taskId of Object.keys(records)) this.setRuntime(taskId, { phase: 'staging', mesosState: 'TASK_STAGING' });
+    for (const taskId of Object.keys(records))
+      this.setRuntime(taskId, { phase: 'staging', mesosState: 'TASK_STAGING' });
     return [...byOffer].map(([offer, tasks]) => ({ offer, tasks }));
   }
 
@@ -156,7 +180,13 @@ export class ServiceScheduler implements LeaderScheduler {
       });
       const app = this.state.value.apps[record.appId];
       if (running && app !== undefined && previous?.phase !== 'killing') {
-        this.health.watch({ taskId, host: record.host, ports: record.ports, checks: app.spec.healthChecks, startedAtMs: record.launchedAtMs });
+        this.health.watch({
+          taskId,
+          host: record.host,
+          ports: record.ports,
+          checks: app.spec.healthChecks,
+          startedAtMs: record.launchedAtMs,
+        });
       }
     }
     this.tick();
@@ -241,7 +271,14 @@ export class ServiceScheduler implements LeaderScheduler {
       healthy: this.isHealthy(taskId, app),
       launchedAtMs: t.launchedAtMs,
     }));
-    return planApp({ instances: app.spec.instances, version: app.version, strategy: app.spec.upgradeStrategy, tasks, backoffUntilMs: this.backoffs.get(app.spec.id)?.untilMs, nowMs });
+    return planApp({
+      instances: app.spec.instances,
+      version: app.version,
+      strategy: app.spec.upgradeStrategy,
+      tasks,
+      backoffUntilMs: this.backoffs.get(app.spec.id)?.untilMs,
+      nowMs,
+    });
   }
 
   private viewInput(app: ops.AppRecord) {
@@ -273,20 +310,36 @@ export class ServiceScheduler implements LeaderScheduler {
     this.log.info(`app ${what}`, { appId: app.spec.id, version: app.version, instances: app.spec.instances });
   }
 
-  private async taskEnded(taskId: string, record: ops.TaskRecord, status: TaskStatus, previous: TaskRuntime | undefined): Promise<void> {
+  private async taskEnded(
+    taskId: string,
+    record: ops.TaskRecord,
+    status: TaskStatus,
+    previous: TaskRuntime | undefined,
+  ): Promise<void> {
     this.health.unwatch(taskId);
     this.runtime.delete(taskId);
     await this.state.update((s) => ops.removeTask(s, taskId));
     const app = this.state.value.apps[record.appId];
     const intended = previous?.phase === 'killing' && !(previous.killReason ?? '').startsWith('unhealthy');
-    this.log.info('task ended', { taskId, appId: record.appId, state: status.state, intended, message: status.message });
+    this.log.info('task ended', {
+      taskId,
+      appId: record.appId,
+      state: status.state,
+      intended,
+      message: status.message,
+    });
     if (intended || app === undefined || app.version !== record.version) return;
     const now = this.clock.nowMs();
     const backoff = afterFailure(this.backoffs.get(record.appId), app.spec, now);
     this.backoffs.set(record.appId, backoff);
     const message = previous?.killReason ?? status.message ?? status.reason ?? '';
     this.failures.set(record.appId, { taskId, state: status.state, message, atMs: now });
-    this.log.warn('task failed; relaunching after backoff', { taskId, appId: record.appId, failures: backoff.failures, delayMs: backoff.untilMs - now });
+    this.log.warn('task failed; relaunching after backoff', {
+      taskId,
+      appId: record.appId,
+      failures: backoff.failures,
+      delayMs: backoff.untilMs - now,
+    });
   }
 
   private setRuntime(taskId: string, change: Partial<TaskRuntime>): void {
@@ -304,18 +357,23 @@ export class ServiceScheduler implements LeaderScheduler {
 
   private kill(taskId: string, reason: string): void {
     const record = this.state.value.tasks[taskId];
-    const grace = record === undefined ? undefined : this.state.value.apps[record.appId]?.spec.killGracePeriodSeconds;
+    const grace =
+      record === undefined ? undefined : this.state.value.apps[record.appId]?.spec.killGracePeriodSeconds;
     this.setRuntime(taskId, { phase: 'killing', killRequestedAtMs: this.clock.nowMs(), killReason: reason });
     this.health.unwatch(taskId);
     this.log.info('killing task', { taskId, reason });
     this.control
       .kill(taskId, record?.agentId, grace === undefined ? undefined : grace * 1000)
-      .catch((err: unknown) => this.log.warn('kill failed; it will be retried', { taskId, err: describeError(err) }));
+      .catch((err: unknown) =>
+        this.log.warn('kill failed; it will be retried', { taskId, err: describeError(err) }),
+      );
   }
 
   private async killUntracked(taskId: string, agentId: string | undefined): Promise<void> {
     this.log.warn('killing a task this framework does not track', { taskId });
-    await this.control.kill(taskId, agentId).catch((err: unknown) => this.log.warn('kill failed', { taskId, err: describeError(err) }));
+    await this.control
+      .kill(taskId, agentId)
+      .catch((err: unknown) => this.log.warn('kill failed', { taskId, err: describeError(err) }));
   }
 
   private scheduleTick(): void {
@@ -336,12 +394,14 @@ export class ServiceScheduler implements LeaderScheduler {
         const since = this.runtime.get(id)?.runningSinceMs;
         return since !== undefined && now - since >= STABLE_AFTER_MS && this.isHealthy(id, app);
       });
-      if (stable && this.backoffs.delete(app.spec.id)) this.log.info('app is stable; backoff reset', { appId: app.spec.id });
+      if (stable && this.backoffs.delete(app.spec.id))
+        this.log.info('app is stable; backoff reset', { appId: app.spec.id });
     }
     for (const [taskId, record] of Object.entries(tasks)) {
       const runtime = this.runtime.get(taskId);
       if (runtime?.phase === 'killing') {
-        if (now - (runtime.killRequestedAtMs ?? now) >= KILL_RETRY_MS) this.kill(taskId, runtime.killReason ?? 'retry');
+        if (now - (runtime.killRequestedAtMs ?? now) >= KILL_RETRY_MS)
+          this.kill(taskId, runtime.killReason ?? 'retry');
       } else if (apps[record.appId] === undefined) {
         this.kill(taskId, 'app deleted');
       }

@@ -77,7 +77,11 @@ export function putApp(
 }
 
 /** Changes `instances` only: running tasks are kept. */
-export function scaleApp(state: ServiceState, appId: string, instances: number): Transition<ServiceState, AppRecord> {
+export function scaleApp(
+  state: ServiceState,
+  appId: string,
+  instances: number,
+): Transition<ServiceState, AppRecord> {
   const app = appOf(state, appId);
   if (app.spec.instances === instances) return unchanged(state, app);
   const scaled: AppRecord = { ...app, spec: { ...app.spec, instances } };
@@ -85,7 +89,11 @@ export function scaleApp(state: ServiceState, appId: string, instances: number):
 }
 
 /** A new version with the same spec: every task is replaced, following the upgrade strategy. */
-export function restartApp(state: ServiceState, appId: string, nowMs: number): Transition<ServiceState, AppRecord> {
+export function restartApp(
+  state: ServiceState,
+  appId: string,
+  nowMs: number,
+): Transition<ServiceState, AppRecord> {
   const app = appOf(state, appId);
   const restarted: AppRecord = { ...app, version: app.version + 1, versionAtMs: nowMs };
   return { state: withApp(state, appId, restarted), result: restarted };

@@ -41,7 +41,13 @@ export function testOffer(hostname: string, cpus = 4, mem = 4096, attributes: At
     resources: [
       { name: 'cpus', type: 'SCALAR', scalar: { value: cpus }, role: '*', allocation_info: allocation },
       { name: 'mem', type: 'SCALAR', scalar: { value: mem }, role: '*', allocation_info: allocation },
-      { name: 'ports', type: 'RANGES', ranges: { range: [{ begin: 31000, end: 31009 }] }, role: '*', allocation_info: allocation },
+      {
+        name: 'ports',
+        type: 'RANGES',
+        ranges: { range: [{ begin: 31000, end: 31009 }] },
+        role: '*',
+        allocation_info: allocation,
+      },
     ],
   };
 }

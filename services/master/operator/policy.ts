@@ -87,7 +87,7 @@ export class RolePolicy {
   }
 
   /** Sets the named roles' weights; other roles keep theirs. Throws INVALID_CALL naming the problem. */
-  updateWeights(infos: readonly WeightInfo[]): Promise<void> {
+  async updateWeights(infos: readonly WeightInfo[]): Promise<void> {
     requireDistinctRoles(infos, 'weight_infos');
     for (const { role, weight } of infos) {
       validateRole(role);
@@ -105,7 +105,7 @@ export class RolePolicy {
    * Sets the named roles' quota (empty guarantees and limits remove it). With `capacity`, the sum
    * of all guarantees afterwards must fit in it (Mesos's check that `force` skips).
    */
-  updateQuotas(configs: readonly QuotaConfig[], capacity?: Quantities): Promise<void> {
+  async updateQuotas(configs: readonly QuotaConfig[], capacity?: Quantities): Promise<void> {
     requireDistinctRoles(configs, 'quota_configs');
     for (const config of configs) validateQuotaConfig(config);
     return this.enqueue(() => {

@@ -24,7 +24,8 @@ export interface DockerApi {
   version(): Promise<{ readonly version: string; readonly apiVersion: string }>;
   /**
    * Makes `image` present: inspects it and pulls it when missing (or always, with `forcePull`).
-   * Rejects with the engine's reason when the name is invalid or the pull fails.
+   * A pull reports `Pulling image <name>` first, then the engine's progress events. Rejects with
+   * the engine's reason when the name is invalid or the pull fails.
    */
   ensureImage(image: string, forcePull: boolean, onProgress?: (message: string) => void): Promise<void>;
   /** Creates and starts a container; a container that was created but failed to start is removed. */
@@ -145,6 +146,7 @@ export class DockerodeApi implements DockerApi {
       );
       if (present !== undefined) return;
     }
+    onProgress?.(`Pulling image ${image}`);
     await this.call(`pull image ${image}`, { image }, async () => {
       const stream = await this.docker.pull(image);
       const events = await new Promise<readonly unknown[]>((resolve, reject) => {

@@ -90,7 +90,8 @@ export class ProcessContainerizer implements Containerizer, AsyncDisposable {
     };
   }
 
-  async launch(spec: ContainerSpec, onProgress?: (message: string) => void): Promise<LaunchOutcome> {
+  /** Resolves once the process runs. There is no image to pull, so nothing is reported as progress. */
+  async launch(spec: ContainerSpec): Promise<LaunchOutcome> {
     if (this.containers.has(spec.containerId)) return 'already-launched';
     const { file, args, argv0 } = commandLine(spec.command);
     const env = { ...this.baseEnv, ...commandEnvironment(spec.command), ...spec.env };
@@ -130,7 +131,6 @@ export class ProcessContainerizer implements Containerizer, AsyncDisposable {
     }
     const pid = child.pid as number;
     this.track(spec, child, pid);
-    onProgress?.(`process ${pid} started`);
     this.log.info('container launched', { containerId: spec.containerId, taskId: spec.taskId, pid });
     return 'launched';
   }

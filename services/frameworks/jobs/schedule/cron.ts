@@ -31,7 +31,12 @@ const MONTH: FieldSpec = {
   max: 12,
   names: ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'],
 };
-const DAY_OF_WEEK: FieldSpec = { name: 'day of week', min: 0, max: 7, names: ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'] };
+const DAY_OF_WEEK: FieldSpec = {
+  name: 'day of week',
+  min: 0,
+  max: 7,
+  names: ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'],
+};
 
 const MACROS: Readonly<Record<string, string>> = {
   '@yearly': '0 0 1 1 *',
@@ -61,7 +66,9 @@ export function parseCron(text: string): CronExpression {
   const expanded = MACROS[trimmed.toLowerCase()] ?? trimmed;
   const fields = expanded.split(/\s+/);
   if (fields.length !== 5 && fields.length !== 6) {
-    throw invalidCall(`cron expression '${text}' has ${fields.length} fields; expected 5 (or 6 with seconds)`);
+    throw invalidCall(
+      `cron expression '${text}' has ${fields.length} fields; expected 5 (or 6 with seconds)`,
+    );
   }
   const [sec, min, hour, dom, mon, dow] = fields.length === 6 ? fields : ['0', ...fields];
   const isStar = (f: string): boolean => f.startsWith('*') || f === '?';
@@ -91,11 +98,17 @@ function parseField(text: string, spec: FieldSpec): Set<number> {
     const step = stepText === undefined ? 1 : Number(stepText);
     if (step < 1) fail('a step must be at least 1');
     const wildcard = first === '*' || first === '?';
-    if (first === '?' && spec !== DAY_OF_MONTH && spec !== DAY_OF_WEEK) fail("'?' is only allowed in day fields");
+    if (first === '?' && spec !== DAY_OF_MONTH && spec !== DAY_OF_WEEK)
+      fail("'?' is only allowed in day fields");
     if (wildcard && last !== undefined) fail(`'${item}' is not a range`);
     const from = wildcard ? spec.min : valueOf(first, spec, fail);
     // `a/n` runs from a to the field's maximum, as in Vixie cron.
-    const to = wildcard || (last === undefined && stepText !== undefined) ? spec.max : last === undefined ? from : valueOf(last, spec, fail);
+    const to =
+      wildcard || (last === undefined && stepText !== undefined)
+        ? spec.max
+        : last === undefined
+          ? from
+          : valueOf(last, spec, fail);
     if (to < from) fail(`the range ${from}-${to} is empty`);
     for (let v = from; v <= to; v += step) values.add(v);
   }
@@ -104,7 +117,12 @@ function parseField(text: string, spec: FieldSpec): Set<number> {
 
 function valueOf(text: string, spec: FieldSpec, fail: (problem: string) => never): number {
   const named = spec.names?.indexOf(text.toUpperCase()) ?? -1;
-  const value = named >= 0 ? named + spec.min : /^\d+$/.test(text) ? Number(text) : fail(`'${text}' is not a number or name`);
+  const value =
+    named >= 0
+      ? named + spec.min
+      : /^\d+$/.test(text)
+        ? Number(text)
+        : fail(`'${text}' is not a number or name`);
   if (value < spec.min || value > spec.max) fail(`${value} is outside ${spec.min}-${spec.max}`);
   return value;
 }
@@ -122,7 +140,8 @@ export function nextCronTime(cron: CronExpression, afterMs: number, timeZone: st
   // Without an offset change near `after`, wall times before its own map before it: skip them
   // unexamined (a seconds schedule would otherwise resolve hours of candidates).
   const offset = offsetMs(afterMs, timeZone);
-  const steady = offsetMs(afterMs - DAY_MS, timeZone) === offset && offsetMs(afterMs + DAY_MS, timeZone) === offset;
+  const steady =
+    offsetMs(afterMs - DAY_MS, timeZone) === offset && offsetMs(afterMs + DAY_MS, timeZone) === offset;
   const skipBelow = wallAsUtc(start) - (steady ? 0 : SKIP_MARGIN_MS);
   for (let dayIndex = 0; dayIndex <= SEARCH_DAYS; dayIndex++) {
     const date = new Date(Date.UTC(start.year, start.month - 1, start.day + dayIndex));

@@ -28,8 +28,10 @@ export interface Period {
   readonly elapsedMs: number;
 }
 
-const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3})\d*)?)?(Z|[+-]\d{2}:?\d{2})?$/;
-const PERIOD = /^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/;
+const DATE_TIME =
+  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3})\d*)?)?(Z|[+-]\d{2}:?\d{2})?$/;
+const PERIOD =
+  /^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/;
 
 /** Cron expressions never start with `R`, so the first character tells the formats apart. */
 export const looksLikeInterval = (text: string): boolean => text.trim().startsWith('R');
@@ -48,11 +50,27 @@ export function parseInterval(text: string, timeZone: string): RepeatingInterval
 
 function parseStart(start: string, timeZone: string, text: string): number {
   const m = DATE_TIME.exec(start);
-  if (m === null) throw invalidCall(`interval '${text}': '${start}' is not an ISO 8601 date-time (2026-01-01T00:00:00Z)`);
+  if (m === null)
+    throw invalidCall(`interval '${text}': '${start}' is not an ISO 8601 date-time (2026-01-01T00:00:00Z)`);
   const [, y, mo, d, h, mi, s = '0', frac = '0', zone] = m;
-  const wall: WallTime = { year: Number(y), month: Number(mo), day: Number(d), hour: Number(h), minute: Number(mi), second: Number(s) };
+  const wall: WallTime = {
+    year: Number(y),
+    month: Number(mo),
+    day: Number(d),
+    hour: Number(h),
+    minute: Number(mi),
+    second: Number(s),
+  };
   const ms = Number(frac.padEnd(3, '0'));
-  if (wall.month < 1 || wall.month > 12 || wall.day < 1 || wall.day > 31 || wall.hour > 23 || wall.minute > 59 || wall.second > 59) {
+  if (
+    wall.month < 1 ||
+    wall.month > 12 ||
+    wall.day < 1 ||
+    wall.day > 31 ||
+    wall.hour > 23 ||
+    wall.minute > 59 ||
+    wall.second > 59
+  ) {
     throw invalidCall(`interval '${text}': '${start}' is not a valid date-time`);
   }
   if (zone === undefined) return instantOf(wall, timeZone).instantMs + ms;
@@ -88,16 +106,25 @@ function occurrence(interval: RepeatingInterval, k: number, timeZone: string): n
   const { period, startMs } = interval;
   if (!calendar(period)) return startMs + k * period.elapsedMs;
   const startWall = wallTimeAt(startMs, timeZone);
-  const wall = addToWall(startWall, { years: k * period.years, months: k * period.months, days: k * period.days });
+  const wall = addToWall(startWall, {
+    years: k * period.years,
+    months: k * period.months,
+    days: k * period.days,
+  });
   const subSecond = startMs - Math.floor(startMs / 1000) * 1000;
   return instantOf(wall, timeZone).instantMs + subSecond + k * period.elapsedMs;
 }
 
 /** A period's approximate length, only to guess where to start looking. */
-const approxMs = (p: Period): number => ((p.years * 365.2425 + p.months * 30.436875 + p.days) * 86_400_000) + p.elapsedMs;
+const approxMs = (p: Period): number =>
+  (p.years * 365.2425 + p.months * 30.436875 + p.days) * 86_400_000 + p.elapsedMs;
 
 /** The first run strictly after `afterMs`, or `undefined` when every run is over. */
-export function nextIntervalTime(interval: RepeatingInterval, afterMs: number, timeZone: string): number | undefined {
+export function nextIntervalTime(
+  interval: RepeatingInterval,
+  afterMs: number,
+  timeZone: string,
+): number | undefined {
   const limit = interval.repetitions ?? Infinity;
   // Start two periods early: the approximation may overshoot by a little (month lengths, DST).
   let k = Math.max(0, Math.floor((afterMs - interval.startMs) / approxMs(interval.period)) - 2);

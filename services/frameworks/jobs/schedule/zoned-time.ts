@@ -66,7 +66,8 @@ export function wallTimeAt(instantMs: number, timeZone: string): WallTime {
 }
 
 /** The wall time read as if it were UTC: a number that orders and subtracts like wall times. */
-export const wallAsUtc = (w: WallTime): number => Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second);
+export const wallAsUtc = (w: WallTime): number =>
+  Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second);
 
 /** `timeZone`'s offset from UTC at `instantMs` (positive east of Greenwich). */
 export const offsetMs = (instantMs: number, timeZone: string): number =>
@@ -100,4 +101,5 @@ export function addToWall(wall: WallTime, add: { years?: number; months?: number
   return { ...wall, year: date.getUTCFullYear(), month: date.getUTCMonth() + 1, day: date.getUTCDate() };
 }
 
-export const daysInMonth = (year: number, month: number): number => new Date(Date.UTC(year, month, 0)).getUTCDate();
+export const daysInMonth = (year: number, month: number): number =>
+  new Date(Date.UTC(year, month, 0)).getUTCDate();

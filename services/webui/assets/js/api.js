@@ -7,16 +7,13 @@ import { RecordIoDecoder } from './recordio.js';
 
 /** @typedef {Record<string, any>} Json */
 
-/** A call the master answered with an error, with the status and the master's explanation. */
-export class ApiError extends Error {
-  /**
-   * @param {number} status
-   * @param {string} message
-   */
-  constructor(status, message) {
-    super(message);
-    this.status = status;
-  }
+/**
+ * An error for a non-2xx answer, with the server's explanation (meso answers errors as text).
+ * @param {Response} response
+ */
+async function failure(response) {
+  const text = (await response.text()).trim();
+  return new Error(`HTTP ${response.status}${text === '' ? '' : `: ${text}`}`);
 }
 
 /**
@@ -42,7 +39,7 @@ async function post(body, signal) {
     body: JSON.stringify(body),
     signal,
   });
-  if (!response.ok) throw new ApiError(response.status, (await response.text()).trim());
+  if (!response.ok) throw await failure(response);
   return response;
 }
 
@@ -72,10 +69,10 @@ export async function subscribe(onEvent, signal) {
  * GETs JSON from an agent (its `/state`, `/files/read`), which allows the page's origin.
  * @param {string} url
  * @param {AbortSignal} [signal]
- * @returns {Promise<Json>}
+ * @returns {Promise<unknown>}
  */
 export async function getJson(url, signal) {
   const response = await fetch(url, { signal });
-  if (!response.ok) throw new ApiError(response.status, (await response.text()).trim());
+  if (!response.ok) throw await failure(response);
   return response.json();
 }

@@ -6,6 +6,7 @@
  */
 import { h, replace } from './dom.js';
 import { ClusterStore } from './store.js';
+import { AllocationHistory } from './usage.js';
 import { agentsView } from './views/agents.js';
 import { frameworksView } from './views/frameworks.js';
 import { overviewView } from './views/overview.js';
@@ -16,6 +17,7 @@ import { tasksView } from './views/tasks.js';
 /** @typedef {{title: string, el: HTMLElement, update: () => void, dispose?: () => void}} View */
 
 const store = new ClusterStore();
+const history = new AllocationHistory(store);
 const title = /** @type {HTMLElement} */ (document.getElementById('page-title'));
 const viewRoot = /** @type {HTMLElement} */ (document.getElementById('view'));
 const connection = /** @type {HTMLElement} */ (document.getElementById('connection'));
@@ -26,7 +28,7 @@ let current;
 function viewFor(/** @type {string} */ hash) {
   const [path = '', search = ''] = hash.replace(/^#\/?/, '').split('?');
   const query = new URLSearchParams(search);
-  if (path === '') return overviewView(store);
+  if (path === '') return overviewView(store, history);
   if (path === 'agents') return agentsView(store);
   if (path === 'frameworks') return frameworksView(store);
   if (path === 'tasks') return tasksView(store, query);
@@ -56,8 +58,26 @@ function route(moveFocus) {
   if (moveFocus) title.focus();
 }
 
-/** Re-renders the view; focus stays on the element with the same `href` or `id`, if it still exists. */
+/**
+ * While a pointer is down on the page, updates wait: replacing the element under it would turn
+ * the press into no click at all. They run right after the click.
+ */
+let pointerDown = false;
+let refreshWaiting = false;
+viewRoot.addEventListener('pointerdown', () => (pointerDown = true));
+window.addEventListener('pointerup', () => {
+  pointerDown = false;
+  if (!refreshWaiting) return;
+  refreshWaiting = false;
+  setTimeout(refresh, 0);
+});
+
+/** Re-renders the view; focus stays on the link with the same `href`, if it still exists. */
 function refresh() {
+  if (pointerDown) {
+    refreshWaiting = true;
+    return;
+  }
   const active = document.activeElement;
   const key =
     active !== null && viewRoot.contains(active) && active.tagName === 'A'

@@ -80,10 +80,18 @@ export function sparkline(values, label) {
     role: 'img',
     'aria-label': `${label}: ${fmtPct(last)} now, over the last ${values.length} samples`,
   });
-  const step = values.length > 1 ? width / (values.length - 1) : 0;
-  const points = values.map(
+  // One sample is drawn as a flat line across the chart.
+  const drawn = values.length === 1 ? [values[0] ?? 0, values[0] ?? 0] : values;
+  const step = drawn.length > 1 ? width / (drawn.length - 1) : 0;
+  const points = drawn.map(
     (v, i) => `${(i * step).toFixed(1)},${(height - 2 - v * (height - 4)).toFixed(1)}`,
   );
-  chart.append(svg('polyline', { points: points.join(' '), class: 'spark-line' }));
+  chart.append(
+    svg('polygon', {
+      points: [`0,${height}`, ...points, `${width},${height}`].join(' '),
+      class: 'spark-area',
+    }),
+    svg('polyline', { points: points.join(' '), class: 'spark-line' }),
+  );
   return chart;
 }

@@ -1,10 +1,10 @@
 // @ts-check
 /**
  * Follows a task's `stdout` and `stderr` in its sandbox, straight from its agent (which allows
- * the page's origin): the sandbox directory from the agent's `/state`, then `/files/read` from
- * the last offset, once a second, until `stop()`.
+ * the page's origin): the sandbox directory from the agent's `/state`, then, once a second, the
+ * directory's listing (`/files/browse`) and `/files/read` of whatever grew, until `stop()`.
  */
-import { ApiError, getJson } from './api.js';
+import { getJson } from './api.js';
 
 const POLL_MS = 1000;
 const CHUNK_BYTES = 64 * 1024;
@@ -80,8 +80,16 @@ export class SandboxTail {
       this.callbacks.status('Waiting for the agent to create the sandbox…');
       return;
     }
-    for (const file of /** @type {SandboxFile[]} */ (['stdout', 'stderr']))
-      await this.copy(file, this.directory, signal);
+    // Listing first: only files that exist and grew are read (reading a file the executor has not
+    // created yet would be a 404, which the browser reports as an error).
+    const query = new URLSearchParams({ path: this.directory });
+    const listing = /** @type {Array<{path: string, size: number}>} */ (
+      await getJson(`${this.agentUrl}/files/browse?${query}`, signal)
+    );
+    for (const file of /** @type {SandboxFile[]} */ (['stdout', 'stderr'])) {
+      const size = listing.find((entry) => entry.path === `${this.directory}/${file}`)?.size ?? 0;
+      if (size > this.offsets[file]) await this.copy(file, this.directory, signal);
+    }
   }
 
   /**
@@ -96,13 +104,9 @@ export class SandboxTail {
         offset: String(this.offsets[file]),
         length: String(CHUNK_BYTES),
       });
-      let chunk;
-      try {
-        chunk = await getJson(`${this.agentUrl}/files/read?${query}`, signal);
-      } catch (err) {
-        if (err instanceof ApiError && err.status === 404) return; // not created yet
-        throw err;
-      }
+      const chunk = /** @type {{data: string, offset: number}} */ (
+        await getJson(`${this.agentUrl}/files/read?${query}`, signal)
+      );
       const length = this.bytes.encode(chunk.data).length;
       if (length === 0) return;
       this.offsets[file] = chunk.offset + length;
@@ -117,7 +121,7 @@ export class SandboxTail {
    * @returns {Promise<string | undefined>}
    */
   async findDirectory(signal) {
-    const state = await getJson(`${this.agentUrl}/state`, signal);
+    const state = /** @type {Record<string, any>} */ (await getJson(`${this.agentUrl}/state`, signal));
     /** @type {Array<Record<string, any>>} */
     const frameworks = [...(state.frameworks ?? []), ...(state.completed_frameworks ?? [])];
     const executors = frameworks

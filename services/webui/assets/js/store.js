@@ -57,6 +57,8 @@ export class ClusterStore {
     this.notifyTimer = undefined;
     this.heartbeatSec = 15;
     this.failures = 0;
+    /** @type {ReturnType<typeof setTimeout> | undefined} */
+    this.refreshTimer = undefined;
     /** The last GET_FRAMEWORKS answer, as text, to tell whether a refresh changed anything. */
     this.lastFrameworks = '';
   }
@@ -118,6 +120,8 @@ export class ClusterStore {
         break;
       case 'TASK_ADDED':
         this.putTask(event.task_added.task);
+        // A launch consumed an offer: show the offers as they are now rather than at the next refresh.
+        this.refreshFrameworksSoon();
         break;
       case 'TASK_UPDATED':
         this.updateTask(event.task_updated);
@@ -209,6 +213,14 @@ export class ClusterStore {
   pruneEndedTasks() {
     const ended = [...this.tasks.entries()].filter(([, t]) => isTerminal(t.state));
     for (const [key] of ended.slice(0, Math.max(0, ended.length - MAX_ENDED_TASKS))) this.tasks.delete(key);
+  }
+
+  refreshFrameworksSoon() {
+    if (this.refreshTimer !== undefined) return;
+    this.refreshTimer = setTimeout(() => {
+      this.refreshTimer = undefined;
+      void this.refreshFrameworks();
+    }, 250);
   }
 
   async refreshFrameworks() {

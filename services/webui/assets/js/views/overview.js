@@ -1,41 +1,27 @@
 // @ts-check
 /** The overview: who leads, what the cluster holds, how much of it is in use, what just happened. */
 import { sparkline, usageBar } from '../charts.js';
-import { fmtAge, fmtPct, fmtTime, h, replace, stateBadge } from '../dom.js';
+import { fmtPct, fmtTime, h, replace, stateBadge } from '../dom.js';
 import { isTerminal } from '../store.js';
-import { clusterUsage, SHOWN_RESOURCES } from '../usage.js';
+import { AllocationHistory, clusterUsage, SHOWN_RESOURCES } from '../usage.js';
 
 /** @typedef {import('../store.js').ClusterStore} ClusterStore */
 
-const SAMPLE_EVERY_MS = 2000;
-const MAX_SAMPLES = 60;
-/** Allocation samples (used + offered over total) per resource; kept across visits of the page. */
-const history = { cpus: /** @type {number[]} */ ([]), mem: /** @type {number[]} */ ([]) };
-let lastSampleMs = 0;
-
 /**
  * @param {ClusterStore} store
+ * @param {AllocationHistory} history
  */
-export function overviewView(store) {
+export function overviewView(store, history) {
+  const trendsRegion = h('div', { class: 'trends' });
+  const drawTrends = () => replace(trendsRegion, trends(history));
   const el = h('div', { class: 'overview' });
   const update = () => {
-    const usage = clusterUsage(store);
-    sample(usage);
-    replace(el, summaryCards(store), resources(usage), activity(store));
+    replace(el, summaryCards(store), resources(clusterUsage(store), trendsRegion), activity(store));
+    drawTrends();
   };
-  return { title: 'Cluster', el, update };
-}
-
-/** @param {import('../usage.js').Usage} usage */
-function sample(usage) {
-  const now = Date.now();
-  if (now - lastSampleMs < SAMPLE_EVERY_MS) return;
-  lastSampleMs = now;
-  for (const name of /** @type {const} */ (['cpus', 'mem'])) {
-    const total = usage.total[name] ?? 0;
-    const fraction = total > 0 ? ((usage.used[name] ?? 0) + (usage.offered[name] ?? 0)) / total : 0;
-    history[name] = [...history[name], fraction].slice(-MAX_SAMPLES);
-  }
+  // Trends move with each sample, also when nothing else happens.
+  const stopTrends = history.onSample(drawTrends);
+  return { title: 'Cluster', el, update, dispose: () => void stopTrends() };
 }
 
 /**
@@ -44,6 +30,20 @@ function sample(usage) {
  */
 const card = (title, ...body) =>
   h('section', { class: 'card', 'aria-label': title }, h('h2', {}, title), ...body);
+
+/**
+ * A count that links to the list it counts: `3 running`.
+ * @param {string} href
+ * @param {number} n
+ * @param {string} unit
+ */
+const big = (href, n, unit) =>
+  h(
+    'p',
+    { class: 'big' },
+    h('a', { href, 'aria-label': `${n} ${unit}` }, n),
+    h('span', { class: 'unit' }, unit),
+  );
 
 /** @param {ClusterStore} store */
 function summaryCards(store) {
@@ -69,8 +69,8 @@ function summaryCards(store) {
             h('dd', {}, `${info.hostname}:${info.port}`),
             h('dt', {}, 'Version'),
             h('dd', {}, info.version),
-            h('dt', {}, 'Up for'),
-            h('dd', {}, fmtAge(Date.now() / 1000 - master?.start_time)),
+            h('dt', {}, 'Started'),
+            h('dd', {}, fmtTime(master?.start_time)),
             h('dt', {}, 'Elected'),
             h('dd', {}, fmtTime(master?.elected_time ?? master?.start_time)),
           ),
@@ -89,16 +89,12 @@ function summaryCards(store) {
     ),
     card(
       'Agents',
-      h(
-        'p',
-        { class: 'big' },
-        h('a', { href: '#/agents' }, agents.filter((a) => a.unreachableSince === undefined).length),
-      ),
+      big('#/agents', agents.filter((a) => a.unreachableSince === undefined).length, 'active'),
       h('p', {}, `${agents.filter((a) => a.unreachableSince !== undefined).length} unreachable`),
     ),
     card(
       'Frameworks',
-      h('p', { class: 'big' }, h('a', { href: '#/frameworks' }, frameworks.filter((f) => f.active).length)),
+      big('#/frameworks', frameworks.filter((f) => f.active).length, 'active'),
       h(
         'p',
         {},
@@ -107,18 +103,21 @@ function summaryCards(store) {
     ),
     card(
       'Tasks',
-      h('p', { class: 'big' }, h('a', { href: '#/tasks?state=TASK_RUNNING' }, count('TASK_RUNNING'))),
+      big('#/tasks?state=TASK_RUNNING', count('TASK_RUNNING'), 'running'),
       h(
         'p',
         {},
-        `running; ${count('TASK_STAGING') + count('TASK_STARTING')} starting, ${count('TASK_FINISHED')} finished, ${count('TASK_FAILED')} failed`,
+        `${count('TASK_STAGING') + count('TASK_STARTING')} starting, ${count('TASK_FINISHED')} finished, ${count('TASK_FAILED')} failed`,
       ),
     ),
   );
 }
 
-/** @param {import('../usage.js').Usage} usage */
-function resources(usage) {
+/**
+ * @param {import('../usage.js').Usage} usage
+ * @param {HTMLElement} trendsRegion
+ */
+function resources(usage, trendsRegion) {
   const shown = SHOWN_RESOURCES.filter((name) => name !== 'gpus' || (usage.total[name] ?? 0) > 0);
   return h(
     'section',
@@ -131,21 +130,18 @@ function resources(usage) {
         usageBar(name, usage.used[name] ?? 0, usage.offered[name] ?? 0, usage.total[name] ?? 0),
       ),
     ),
+    trendsRegion,
+  );
+}
+
+/** @param {AllocationHistory} history */
+function trends(history) {
+  return Object.entries(history.samples).map(([name, values]) =>
     h(
-      'div',
-      { class: 'trends' },
-      Object.entries(history).map(([name, values]) =>
-        h(
-          'figure',
-          { class: 'trend' },
-          sparkline(values, `${name} allocated`),
-          h(
-            'figcaption',
-            {},
-            `${name} allocated: ${fmtPct(values.at(-1) ?? 0)} (last ${values.length} samples)`,
-          ),
-        ),
-      ),
+      'figure',
+      { class: 'trend' },
+      sparkline(values, `${name} allocated`),
+      h('figcaption', {}, `${name} allocated: ${fmtPct(values.at(-1) ?? 0)} (last ${values.length} samples)`),
     ),
   );
 }

@@ -151,7 +151,12 @@ export function tasksView(store, query) {
     );
   };
 
+  let applied = '';
   const onFilter = () => {
+    // A text field also reports `change` when it loses focus: nothing new to apply then.
+    const signature = [state.value, framework.value, agent.value, search.value.trim()].join('\u0000');
+    if (signature === applied) return;
+    applied = signature;
     wanted.state = state.value;
     wanted.framework = framework.value;
     wanted.agent = agent.value;

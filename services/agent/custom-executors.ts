@@ -1,0 +1,497 @@
+/**
+ * Custom executors: a framework's own program, run as a container, that SUBSCRIBEs to the agent's
+ * executor API and runs the tasks it is sent (mesos-http-api.md §3). Per executor:
+ *
+ *   launching ──container started──▶ registering ──SUBSCRIBE──▶ subscribed ◀──SUBSCRIBE──┐
+ *       │                                │                          │                     │
+ *       │                  registration timeout              stream closed ──▶ disconnected
+ *       ▼                                ▼                          ▼          (checkpointing
+ *   terminated ◀──container ended── terminating ◀─SHUTDOWN / kill / re-registration timeout─ only)
+ *
+ * Tasks sent before the executor subscribed are queued and delivered as LAUNCH / LAUNCH_GROUP
+ * once it does. Its updates go through the status update manager; ACKNOWLEDGED goes back once
+ * they are checkpointed. When the container ends, every task it left live fails (or is killed,
+ * when a kill was asked for), reported by the agent.
+ */
+import { mkdir } from 'node:fs/promises';
+import type { Clock } from '../core/clock.js';
+import { MesoError } from '../core/errors.js';
+import type { AgentId, ExecutorId, FrameworkId, TaskId } from '../core/ids.js';
+import type { AgentInfo } from '../core/v1/cluster.js';
+import type { KillPolicy, TaskReason } from '../core/v1/tasks.js';
+import type { Logger } from '../log/logger.js';
+import type { EventSink } from '../transport/event-stream.js';
+import type { AgentCheckpoint } from './checkpoint/checkpoint.js';
+import type { Containerizer, Termination } from './containerizer/containerizer.js';
+import { type ExecutorCall, type ExecutorEvent, required, validateUpdate } from './executor-calls.js';
+import { executorContainerSpec, pickContainerizer } from './launch-specs.js';
+import type { TaskReporter } from './task-reporter.js';
+import {
+  type ExecutorEntry,
+  type FrameworkEntry,
+  isLive,
+  type TaskEntry,
+  type TaskRegistry,
+} from './task-registry.js';
+
+type RunState = 'launching' | 'registering' | 'subscribed' | 'disconnected' | 'terminating' | 'terminated';
+
+const TRANSITIONS: Readonly<Record<RunState, readonly RunState[]>> = {
+  launching: ['registering', 'subscribed', 'terminating', 'terminated'],
+  registering: ['subscribed', 'terminating', 'terminated'],
+  subscribed: ['subscribed', 'disconnected', 'terminating', 'terminated'],
+  disconnected: ['subscribed', 'terminating', 'terminated'],
+  terminating: ['terminated'],
+  terminated: [],
+};
+
+/** Mesos's `--http_heartbeat_interval`: HEARTBEAT events keep idle streams from being cut. */
+export const EXECUTOR_HEARTBEAT_INTERVAL_MS = 30_000;
+
+export interface CustomExecutorsDeps {
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly containerizers: readonly Containerizer[];
+  readonly registry: TaskRegistry;
+  readonly reporter: TaskReporter;
+  readonly checkpoint: Pick<AgentCheckpoint, 'saveTask'>;
+  readonly agentEndpoint: string;
+  readonly registrationTimeoutMs: number;
+  readonly reregistrationTimeoutMs: number;
+  readonly shutdownGracePeriodMs: number;
+  /** This agent, for SUBSCRIBED. */
+  readonly agentInfo: () => AgentInfo;
+  /** An executor's MESSAGE, to its framework through the master. */
+  readonly sendMessage: (frameworkId: FrameworkId, executorId: ExecutorId, data: string) => void;
+}
+
+interface Run {
+  readonly agentId: AgentId;
+  readonly framework: FrameworkEntry;
+  readonly executor: ExecutorEntry;
+  state: RunState;
+  containerizer: Containerizer | undefined;
+  sink: EventSink<ExecutorEvent> | undefined;
+  /** Launches waiting for the executor to subscribe. */
+  readonly queued: { tasks: TaskEntry[]; group: boolean }[];
+  /** Why the agent ended the executor, if it did: the reason its live tasks fail with. */
+  endReason: TaskReason | undefined;
+  cancelTimer: (() => void) | undefined;
+  cancelHeartbeat: (() => void) | undefined;
+}
+
+const runKey = (frameworkId: FrameworkId, executorId: ExecutorId): string => `${frameworkId}/${executorId}`;
+
+export class CustomExecutors {
+  private readonly runs = new Map<string, Run>();
+  /** One promise per executor container, settled once its end was handled. */
+  private readonly watches = new Set<Promise<void>>();
+  private stopped = false;
+  private readonly log: Logger;
+
+  constructor(private readonly deps: CustomExecutorsDeps) {
+    this.log = deps.log.child({ component: 'agent.executors' });
+  }
+
+  /** Whether `executorId` runs (or is starting); a terminated executor cannot take tasks. */
+  isActive(frameworkId: FrameworkId, executorId: ExecutorId): boolean {
+    return this.runs.has(runKey(frameworkId, executorId));
+  }
+
+  /** Hands tasks (already in the registry) to their executor, starting it the first time. */
+  launch(
+    agentId: AgentId,
+    framework: FrameworkEntry,
+    executor: ExecutorEntry,
+    tasks: TaskEntry[],
+    group: boolean,
+  ): void {
+    const key = runKey(framework.id, executor.id);
+    const known = this.runs.get(key);
+    if (known !== undefined) {
+      for (const task of tasks) {
+        task.containerizer = known.containerizer;
+        task.launched = known.state !== 'launching';
+        void this.deps.checkpoint.saveTask(task);
+      }
+      if (known.state === 'subscribed') this.sendLaunch(known, { tasks, group });
+      else known.queued.push({ tasks, group });
+      return;
+    }
+    const run: Run = {
+      agentId,
+      framework,
+      executor,
+      state: 'launching',
+      containerizer: undefined,
+      sink: undefined,
+      queued: [{ tasks, group }],
+      endReason: undefined,
+      cancelTimer: undefined,
+      cancelHeartbeat: undefined,
+    };
+    this.runs.set(key, run);
+    this.track(this.start(run, tasks));
+  }
+
+  /**
+   * After an agent restart: the executor's container still runs; it has a while to SUBSCRIBE
+   * again. Tasks it was never sent are delivered then.
+   */
+  adopt(
+    agentId: AgentId,
+    framework: FrameworkEntry,
+    executor: ExecutorEntry,
+    containerizer: Containerizer,
+  ): void {
+    const run = this.newRecoveredRun(agentId, framework, executor, containerizer, 'disconnected');
+    for (const task of executor.tasks.values()) task.launched = true;
+    // A task group's tasks share their `group` list: one LAUNCH_GROUP per distinct list.
+    const undelivered = new Map<string, TaskEntry[]>();
+    for (const task of executor.tasks.values()) {
+      if (task.state !== 'TASK_STAGING') continue;
+      const key = task.group.length === 0 ? `task:${task.taskId}` : `group:${task.group.join(',')}`;
+      undelivered.set(key, [...(undelivered.get(key) ?? []), task]);
+    }
+    for (const [key, tasks] of undelivered) run.queued.push({ tasks, group: key.startsWith('group:') });
+    this.awaitSubscription(run, this.deps.reregistrationTimeoutMs, 'REASON_EXECUTOR_REREGISTRATION_TIMEOUT');
+    this.track(this.watch(run));
+  }
+
+  /** After an agent restart: the executor's container ended (or vanished) while the agent was down. */
+  ended(
+    agentId: AgentId,
+    framework: FrameworkEntry,
+    executor: ExecutorEntry,
+    termination: Termination | undefined,
+  ): void {
+    const containerizer = [...executor.tasks.values()][0]?.containerizer;
+    this.terminated(
+      this.newRecoveredRun(agentId, framework, executor, containerizer, 'terminating'),
+      termination,
+    );
+  }
+
+  /** SUBSCRIBE: validates, then streams SUBSCRIBED and every queued launch over `open()`'s sink. */
+  subscribe(call: ExecutorCall, open: () => EventSink<ExecutorEvent>): void {
+    const run = this.runOf(call);
+    if (run.state === 'terminated') throw new MesoError('INVALID_CALL', 'Executor has terminated');
+    const sink = open();
+    run.sink?.close();
+    run.sink = sink;
+    run.cancelTimer?.();
+    run.cancelTimer = undefined;
+    sink.send({
+      type: 'SUBSCRIBED',
+      subscribed: {
+        executor_info: run.executor.info ?? { executor_id: { value: run.executor.id }, resources: [] },
+        framework_info: run.framework.info,
+        agent_info: this.deps.agentInfo(),
+        container_id: { value: run.executor.containerId },
+      },
+    });
+    sink.onClose(() => this.disconnected(run, sink));
+    this.log.info('executor subscribed', { frameworkId: run.framework.id, executorId: run.executor.id });
+    if (run.state === 'terminating') {
+      sink.send({ type: 'SHUTDOWN' });
+      return;
+    }
+    this.moveTo(run, 'subscribed');
+    for (const launch of run.queued.splice(0)) this.sendLaunch(run, launch);
+    for (const task of run.executor.tasks.values()) {
+      if (isLive(task) && task.killGraceMs !== undefined) this.sendKill(run, task, undefined);
+    }
+    this.heartbeat(run, sink);
+  }
+
+  /** UPDATE: queued reliably; ACKNOWLEDGED goes back on the stream once it is checkpointed. */
+  update(call: ExecutorCall): void {
+    const run = this.subscribedRun(call);
+    const status = validateUpdate(call);
+    const sink = run.sink;
+    const acknowledge = (): void =>
+      sink?.send({ type: 'ACKNOWLEDGED', acknowledged: { task_id: status.task_id, uuid: status.uuid } });
+    const task = this.deps.registry.task(run.framework.id, status.task_id.value as TaskId);
+    if (task === undefined || task.executorId !== run.executor.id) {
+      // Completed already (a resent update) or never this executor's: nothing to forward.
+      this.log.warn('executor update for an unknown task ignored', { taskId: status.task_id.value });
+      acknowledge();
+      return;
+    }
+    if (task.statuses.some((known) => known.uuid === status.uuid)) {
+      acknowledge(); // a resent update: queued (and acknowledged) once is enough
+      return;
+    }
+    const withAgent = { ...status, agent_id: { value: task.agentId } };
+    void this.deps.reporter.forward(task, withAgent).then(acknowledge);
+  }
+
+  /** MESSAGE: relayed to the framework through the master. */
+  message(call: ExecutorCall): void {
+    const run = this.subscribedRun(call);
+    this.deps.sendMessage(run.framework.id, run.executor.id, required(call.message, 'message').data);
+  }
+
+  /** HEARTBEAT: only checks that the caller is a subscribed executor. */
+  heartbeatCall(call: ExecutorCall): void {
+    this.subscribedRun(call);
+  }
+
+  /** A framework's MESSAGE for the executor; dropped (as in Mesos) when it is not subscribed. */
+  frameworkMessage(frameworkId: FrameworkId, executorId: ExecutorId, data: string): void {
+    const sink = this.runs.get(runKey(frameworkId, executorId))?.sink;
+    if (sink === undefined) this.log.debug('framework message dropped', { frameworkId, executorId });
+    else sink.send({ type: 'MESSAGE', message: { data } });
+  }
+
+  /** KILL_TASK for one of an executor's tasks: the executor is asked, unless the task never reached it. */
+  killTask(task: TaskEntry, graceMs: number, killPolicy: KillPolicy | undefined): void {
+    if (!isLive(task)) return;
+    task.killGraceMs ??= graceMs;
+    const run = this.runs.get(runKey(task.frameworkId, task.executorId));
+    const queued = run?.queued.find((launch) => launch.tasks.includes(task));
+    if (run === undefined || queued !== undefined) {
+      queued?.tasks.splice(queued.tasks.indexOf(task), 1);
+      this.deps.reporter.report(task, {
+        state: 'TASK_KILLED',
+        source: 'SOURCE_AGENT',
+        reason: 'REASON_TASK_KILLED_DURING_LAUNCH',
+        message: 'Task killed before it was delivered to its executor',
+      });
+    } else if (run.state === 'subscribed') {
+      this.sendKill(run, task, killPolicy);
+    }
+  }
+
+  /** SHUTDOWN to the executor; its container is destroyed after `graceMs` (at once if it is not subscribed). */
+  shutdown(frameworkId: FrameworkId, executorId: ExecutorId, graceMs: number): void {
+    const run = this.runs.get(runKey(frameworkId, executorId));
+    if (run === undefined || run.state === 'terminating' || run.state === 'terminated') return;
+    for (const task of run.executor.tasks.values()) task.killGraceMs ??= graceMs;
+    const sink = run.sink;
+    this.moveTo(run, 'terminating');
+    run.cancelTimer?.();
+    if (sink === undefined) {
+      this.destroy(run, graceMs);
+      return;
+    }
+    sink.send({ type: 'SHUTDOWN' });
+    run.cancelTimer = this.deps.clock.after(graceMs, () => this.destroy(run, 0));
+  }
+
+  /** Shuts down the executors `which` selects and resolves once their containers are gone. */
+  async shutdownAll(
+    graceMs: number,
+    which: (containerizer: Containerizer | undefined) => boolean,
+  ): Promise<void> {
+    for (const run of [...this.runs.values()]) {
+      if (which(run.containerizer)) this.shutdown(run.framework.id, run.executor.id, graceMs);
+    }
+    await Promise.allSettled([...this.watches]);
+  }
+
+  /** The agent stops: timers cancelled; executors and their containers are left alone. */
+  stop(): void {
+    this.stopped = true;
+    for (const run of this.runs.values()) this.cancelTimers(run);
+  }
+
+  private async start(run: Run, tasks: readonly TaskEntry[]): Promise<void> {
+    const { executor } = run;
+    const spec = executorContainerSpec(executor, {
+      agentId: run.agentId,
+      framework: run.framework.info,
+      tasks,
+      agentEndpoint: this.deps.agentEndpoint,
+      shutdownGracePeriodMs: this.deps.shutdownGracePeriodMs,
+      subscriptionBackoffMaxMs: this.deps.reregistrationTimeoutMs,
+    });
+    let containerizer: Containerizer;
+    try {
+      await mkdir(executor.directory, { recursive: true });
+      containerizer = pickContainerizer(this.deps.containerizers, spec);
+      run.containerizer = containerizer;
+      for (const task of tasks) task.containerizer = containerizer;
+      await Promise.all(tasks.map((task) => this.deps.checkpoint.saveTask(task)));
+      await containerizer.launch(spec);
+    } catch (err) {
+      run.endReason = 'REASON_CONTAINER_LAUNCH_FAILED';
+      this.terminated(run, { reason: 'launch-failed', message: (err as Error).message });
+      return;
+    }
+    for (const task of executor.tasks.values()) task.launched = true;
+    this.log.info('executor launched', { frameworkId: executor.frameworkId, executorId: executor.id });
+    if (run.state === 'launching') {
+      this.moveTo(run, 'registering');
+      this.awaitSubscription(run, this.deps.registrationTimeoutMs, 'REASON_EXECUTOR_REGISTRATION_TIMEOUT');
+    } else if (run.state === 'terminating') {
+      this.destroy(run, 0);
+    }
+    await this.watch(run);
+  }
+
+  private async watch(run: Run): Promise<void> {
+    const termination = await run.containerizer?.wait(run.executor.containerId).catch((err: unknown) => {
+      this.log.error('waiting for an executor failed', {
+        executorId: run.executor.id,
+        err: (err as Error).message,
+      });
+      return undefined;
+    });
+    this.terminated(run, termination);
+  }
+
+  /** Reports every task the executor left live, and forgets the executor. */
+  private terminated(run: Run, termination: Termination | undefined): void {
+    if (run.state === 'terminated') return;
+    this.moveTo(run, 'terminated');
+    this.cancelTimers(run);
+    run.sink?.close();
+    run.sink = undefined;
+    this.runs.delete(runKey(run.framework.id, run.executor.id));
+    const message = `Executor terminated: ${termination?.message ?? 'its container is gone'}`;
+    this.log.info('executor terminated', { executorId: run.executor.id, reason: run.endReason, message });
+    for (const task of [...run.executor.tasks.values()].filter(isLive)) {
+      const killed = task.killGraceMs !== undefined && run.endReason === undefined;
+      this.deps.reporter.report(task, {
+        state: killed ? 'TASK_KILLED' : 'TASK_FAILED',
+        source: 'SOURCE_AGENT',
+        reason: run.endReason ?? 'REASON_EXECUTOR_TERMINATED',
+        message,
+      });
+    }
+  }
+
+  private disconnected(run: Run, sink: EventSink<ExecutorEvent>): void {
+    if (run.sink !== sink || this.stopped) return;
+    run.sink = undefined;
+    run.cancelHeartbeat?.();
+    if (run.state !== 'subscribed') return;
+    this.log.warn('executor disconnected', {
+      executorId: run.executor.id,
+      checkpoint: run.framework.info.checkpoint,
+    });
+    if (!run.framework.info.checkpoint) {
+      // MESOS_CHECKPOINT=0 told it to exit on a lost connection: make sure it does.
+      this.shutdown(run.framework.id, run.executor.id, this.deps.shutdownGracePeriodMs);
+      return;
+    }
+    this.moveTo(run, 'disconnected');
+    this.awaitSubscription(run, this.deps.reregistrationTimeoutMs, 'REASON_EXECUTOR_REREGISTRATION_TIMEOUT');
+  }
+
+  /** Destroys the container unless the executor subscribes within `timeoutMs`. */
+  private awaitSubscription(run: Run, timeoutMs: number, reason: TaskReason): void {
+    run.cancelTimer?.();
+    run.cancelTimer = this.deps.clock.after(timeoutMs, () => {
+      run.cancelTimer = undefined;
+      this.log.warn('executor did not subscribe in time; destroying it', {
+        executorId: run.executor.id,
+        timeoutMs,
+      });
+      run.endReason = reason;
+      this.moveTo(run, 'terminating');
+      this.destroy(run, 0);
+    });
+  }
+
+  private destroy(run: Run, graceMs: number): void {
+    void run.containerizer
+      ?.kill(run.executor.containerId, graceMs)
+      .catch((err: unknown) =>
+        this.log.error('destroying an executor failed', {
+          executorId: run.executor.id,
+          err: (err as Error).message,
+        }),
+      );
+  }
+
+  private sendLaunch(run: Run, launch: { tasks: TaskEntry[]; group: boolean }): void {
+    const infos = launch.tasks.map((task) => task.info);
+    const [first] = infos;
+    if (first === undefined) return;
+    run.sink?.send(
+      launch.group
+        ? { type: 'LAUNCH_GROUP', launch_group: { task_group: { tasks: infos } } }
+        : { type: 'LAUNCH', launch: { task: first } },
+    );
+  }
+
+  private sendKill(run: Run, task: TaskEntry, killPolicy: KillPolicy | undefined): void {
+    const policy = killPolicy ?? task.info.kill_policy;
+    run.sink?.send({
+      type: 'KILL',
+      kill: { task_id: task.info.task_id, ...(policy !== undefined && { kill_policy: policy }) },
+    });
+  }
+
+  private heartbeat(run: Run, sink: EventSink<ExecutorEvent>): void {
+    run.cancelHeartbeat?.();
+    run.cancelHeartbeat = this.deps.clock.after(EXECUTOR_HEARTBEAT_INTERVAL_MS, () => {
+      if (run.sink !== sink) return;
+      sink.send({ type: 'HEARTBEAT' });
+      this.heartbeat(run, sink);
+    });
+  }
+
+  private newRecoveredRun(
+    agentId: AgentId,
+    framework: FrameworkEntry,
+    executor: ExecutorEntry,
+    containerizer: Containerizer | undefined,
+    state: RunState,
+  ): Run {
+    const run: Run = {
+      agentId,
+      framework,
+      executor,
+      state,
+      containerizer,
+      sink: undefined,
+      queued: [],
+      endReason: undefined,
+      cancelTimer: undefined,
+      cancelHeartbeat: undefined,
+    };
+    this.runs.set(runKey(framework.id, executor.id), run);
+    return run;
+  }
+
+  private runOf(call: ExecutorCall): Run {
+    const frameworkId = call.framework_id.value as FrameworkId;
+    if (this.deps.registry.framework(frameworkId) === undefined) {
+      throw new MesoError('INVALID_CALL', 'Framework cannot be found');
+    }
+    const run = this.runs.get(runKey(frameworkId, call.executor_id.value as ExecutorId));
+    if (run === undefined) throw new MesoError('INVALID_CALL', 'Executor cannot be found');
+    return run;
+  }
+
+  private subscribedRun(call: ExecutorCall): Run {
+    const run = this.runOf(call);
+    if (run.sink === undefined) throw new MesoError('FORBIDDEN', 'Executor is not subscribed');
+    return run;
+  }
+
+  private moveTo(run: Run, next: RunState): void {
+    if (!TRANSITIONS[run.state].includes(next)) {
+      throw new MesoError('ILLEGAL_STATE', `executor cannot go from '${run.state}' to '${next}'`);
+    }
+    run.state = next;
+  }
+
+  private cancelTimers(run: Run): void {
+    run.cancelTimer?.();
+    run.cancelTimer = undefined;
+    run.cancelHeartbeat?.();
+    run.cancelHeartbeat = undefined;
+  }
+
+  private track(watch: Promise<void>): void {
+    const tracked = watch.catch((err: unknown) =>
+      this.log.error('executor supervision failed', { err: (err as Error).message }),
+    );
+    this.watches.add(tracked);
+    void tracked.finally(() => this.watches.delete(tracked));
+  }
+}
