@@ -207,7 +207,7 @@ interface TaskFlags {
 }
 
 /** `running,TASK_FAILED` → `['TASK_RUNNING', 'TASK_FAILED']`; an unknown state is a usage error. */
-export function parseStates(text: string): TaskState[] {
+function parseStates(text: string): TaskState[] {
   return text
     .split(',')
     .map((s) => s.trim())

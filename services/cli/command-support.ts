@@ -10,10 +10,10 @@ import { EXIT_OK, EXIT_USAGE, exitCodeFor } from './exit-codes.js';
 import { OperatorClient, resolveMaster } from './operator-client.js';
 import { type OutputFormat, outputFormat } from './output.js';
 
-export const DEFAULT_MASTER = 'http://127.0.0.1:5050';
+const DEFAULT_MASTER = 'http://127.0.0.1:5050';
 
 /** Flags every client command takes, as commander hands them over. */
-export interface CommonFlags {
+interface CommonFlags {
   readonly master?: string;
   readonly output?: string;
 }

@@ -27,7 +27,7 @@ export function addPolicyCommands(program: Command): void {
 }
 
 /** `name=number` pairs, separated by commas or given as separate words. */
-export function parseAssignments(words: readonly string[], what: string): [string, number][] {
+function parseAssignments(words: readonly string[], what: string): [string, number][] {
   return words
     .flatMap((w) => w.split(','))
     .filter((w) => w.trim() !== '')

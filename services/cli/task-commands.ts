@@ -58,7 +58,7 @@ export function addTaskCommands(program: Command): void {
  * The task with `taskId` (in `frameworkId` when given): the live one if any, else the latest that
  * ended. Throws "not found" (exit 3), or a usage error when several frameworks use the id.
  */
-export async function findTask(
+async function findTask(
   client: OperatorClient,
   taskId: string,
   frameworkId?: string,

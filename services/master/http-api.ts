@@ -22,7 +22,7 @@ import {
 } from '../transport/http-errors.js';
 import { leaderLocation, type Leadership } from './leadership.js';
 import type { Master } from './master.js';
-import { operatorRouter } from './operator/router.js';
+import { type OperatorOptions, operatorRouter } from './operator/router.js';
 import {
   frameworkJson,
   agentJson,
@@ -42,7 +42,12 @@ const both = (path: string): string[] => [path, `/master${path}`];
  */
 const RECOVERY_WAIT_MS = 5000;
 
-export function createMasterApp(master: Master, leadership: Leadership, log: Logger): express.Express {
+export function createMasterApp(
+  master: Master,
+  leadership: Leadership,
+  log: Logger,
+  operator: OperatorOptions = {},
+): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -191,7 +196,9 @@ export function createMasterApp(master: Master, leadership: Leadership, log: Log
     res.json(versionJson());
   });
 
-  app.use(operatorRouter(master, requireLeader));
+  app.use(
+    operatorRouter(master, requireLeader, { electedTimeSec: () => leadership.electedTimeSec(), ...operator }),
+  );
   app.use((req, res) =>
     sendError(res, new MesoError('NOT_FOUND', `No endpoint at '${req.method} ${req.path}'`)),
   );

@@ -156,7 +156,10 @@ export async function startMaster(config: MasterConfig, runtime: MasterRuntime):
     return stopping;
   }
 
-  server.on('request', metrics.handler(createMasterApp(master, election, log)));
+  server.on(
+    'request',
+    metrics.handler(createMasterApp(master, election, log, { metricsSnapshot: () => metrics.snapshot() })),
+  );
   try {
     election.attach(await contender.contend(masterInfo, election.observer));
   } catch (error) {

@@ -45,7 +45,14 @@ describe('agent restart with docker tasks', { skip }, () => {
 
   const dockerAgent = async (): Promise<{ agent: MesoProcess; agentId: AgentId }> => {
     const agent = await cluster.startAgent(master.url, { containerizers: 'docker' });
-    const agentId = await waitFor(async () => (await agentState(agent.url)).id, 10_000, 'an agent id');
+    const agentId = await waitFor(
+      async () => {
+        const { id } = await agentState(agent.url);
+        return id !== '' && id;
+      },
+      10_000,
+      'an agent id',
+    );
     agentIds.add(agentId as AgentId);
     return { agent, agentId: agentId as AgentId };
   };

@@ -60,7 +60,9 @@ describe('operator API: master and agent calls', () => {
     const got = await client.call('GET_MASTER');
     assert.equal((got['master_info'] as Json)['port'], master.port);
     assert.equal(typeof got['start_time'], 'number');
-    assert.ok(Array.isArray((await client.call('GET_METRICS'))['metrics']));
+    const metrics = (await client.call('GET_METRICS'))['metrics'] as { name: string; value: number }[];
+    assert.equal(metrics.find((m) => m.name === 'master/elected')?.value, 1);
+    assert.equal(metrics.find((m) => m.name === 'master/tasks_running')?.value, 1);
   });
 
   it('answers GET_AGENTS, GET_FRAMEWORKS, GET_TASKS, GET_EXECUTORS and GET_STATE in v1 shapes', async () => {
@@ -92,10 +94,9 @@ describe('operator API: master and agent calls', () => {
       (t) => (t['task_id'] as Json)['value'] === 'done-1',
     );
     assert.equal(done?.['state'], 'TASK_FINISHED');
-    assert.deepEqual(
-      (done?.['statuses'] as Json[]).slice(0, 2).map((s) => s['state']),
-      ['TASK_STARTING', 'TASK_RUNNING'],
-    );
+    // NOTE: only the first status is certain: the master keeps no status arriving after the task
+    // ended (its terminal state came earlier, as `latest_state`); see docs/operator.md.
+    assert.equal((done?.['statuses'] as Json[])[0]?.['state'], 'TASK_STARTING');
 
     assert.deepEqual(await client.call('GET_EXECUTORS'), {}, 'command tasks have no executor of their own');
     const state = await client.call('GET_STATE');

@@ -16,8 +16,6 @@ import { OperatorSubscribers } from './subscribers.js';
 import type { Json } from './v1-json.js';
 import { type LeaderGate, webuiRouter } from './webui-route.js';
 
-export type { LeaderGate } from './webui-route.js';
-
 export interface OperatorOptions extends Partial<Omit<OperatorContext, 'master' | 'offerCounts'>> {
   /** Heartbeats on operator streams. @default systemClock */
   readonly clock?: Clock;
@@ -27,7 +25,7 @@ export interface OperatorOptions extends Partial<Omit<OperatorContext, 'master' 
   readonly maxSubscribers?: number;
 }
 
-export const OPERATOR_API_PATHS = ['/api/v1', '/master/api/v1'];
+const OPERATOR_API_PATHS = ['/api/v1', '/master/api/v1'];
 
 /** Builds the router once per master: offer counters and the event stream start with it. */
 export function operatorRouter(

@@ -88,8 +88,6 @@ describe('OperatorSubscribers', () => {
     const { master, subscribers } = setup();
     const sink = new RecordingSink();
     subscribers.add(sink);
-    const registered = master.agents.all().next().done;
-    assert.equal(registered, true);
     master.recoverFramework(
       { user: 'u', name: 'fw', id: { value: 'fw-1' }, failover_timeout: 0, checkpoint: false },
       'agent',

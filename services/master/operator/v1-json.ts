@@ -16,7 +16,7 @@ import type { OfferCounts } from './offer-stats.js';
 export type Json = Record<string, unknown>;
 
 /** Seconds since the epoch as a `TimeInfo`. */
-export const timeInfo = (seconds: number): Json => ({ nanoseconds: Math.round(seconds * 1e9) });
+const timeInfo = (seconds: number): Json => ({ nanoseconds: Math.round(seconds * 1e9) });
 
 /** Keeps the key only when the list is not empty (Mesos omits empty repeated fields). */
 const list = <K extends string>(key: K, values: readonly unknown[]): Partial<Record<K, unknown[]>> =>
@@ -53,7 +53,7 @@ function byRole(holdings: Iterable<{ role: string; resources: Resources }>): Res
 }
 
 /** `mesos.v1.Offer`, rebuilt from the master's record of it. */
-export function v1Offer(master: Master, offer: OfferRecord): Json {
+function v1Offer(master: Master, offer: OfferRecord): Json {
   return {
     id: { value: offer.id },
     framework_id: { value: offer.frameworkId },
