@@ -39,6 +39,8 @@ main() {
     docker build --force-rm -f "${repo_root}/images/Dockerfile" --target "${role}" \
       "${labels[@]}" -t "meso/${role}:${tag}" "${repo_root}" >&2
   done
+  # Earlier builds of these images, now untagged and used by no container (prune spares those).
+  docker image prune --force --filter "label=org.opencontainers.image.vendor=meso" >/dev/null
   for role in "${roles[@]}"; do
     log "meso/${role}:${tag} $(docker image inspect -f '{{.Size}}' "meso/${role}:${tag}" |
       awk '{ printf "%.0f MB", $1 / 1000 / 1000 }')"

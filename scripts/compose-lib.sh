@@ -62,21 +62,37 @@ compose_run_all_profiles() { "${compose[@]}" -p "${project}" -f "${compose_file}
 published() { compose_run port "$1" "$2" 2>/dev/null | tail -n 1 || true; }
 
 # Task containers are the agents' siblings, not compose services: `compose down` would leave
-# them behind. Each is labelled with its agent's id (meso.agent_id), which the agent's /state
-# reports; this removes the tasks of every running agent of the project.
+# them behind. This removes every meso task container (label meso.agent_id) that belongs to an
+# agent of the project, found two ways: it shares a project agent's network namespace
+# (`container:<agent>`, the compose networking model; works even when the agent is down), or it
+# carries the id a running agent reports on /state.
 remove_task_containers() {
-  local agent agent_id tasks
-  for agent in $(docker ps -q --filter "label=com.docker.compose.project=${project}" \
-    --filter "label=com.docker.compose.service=agent"); do
+  local -a agents=() agent_ids=() doomed=()
+  local agent agent_id task network_mode owner
+  mapfile -t agents < <(docker ps -aq --no-trunc --filter "label=com.docker.compose.project=${project}" \
+    --filter "label=com.docker.compose.service=agent")
+  for agent in "${agents[@]}"; do
     agent_id="$(docker exec "${agent}" node -e \
       "fetch('http://127.0.0.1:' + (process.env.MESO_PORT ?? 5051) + '/state')
-         .then((r) => r.json()).then((s) => console.log(s.id ?? ''), () => console.log(''))")"
-    [ -n "${agent_id}" ] || continue
-    tasks="$(docker ps -aq --filter "label=meso.agent_id=${agent_id}")"
-    if [ -n "${tasks}" ]; then
-      log "removing the task containers of agent ${agent_id}"
-      # shellcheck disable=SC2086 # one id per word
-      docker rm -f ${tasks} >/dev/null
-    fi
+         .then((r) => r.json()).then((s) => console.log(s.id ?? ''), () => console.log(''))" \
+      2>/dev/null || true)"
+    [ -n "${agent_id}" ] && agent_ids+=("${agent_id}")
   done
+  while read -r task network_mode owner; do
+    [ -n "${task}" ] || continue
+    # `container:<id>` as the agent gave it: the full id or a prefix (its hostname) of it.
+    if [[ "${network_mode}" == container:?* ]]; then
+      for agent in "${agents[@]}"; do
+        [[ "${agent}" == "${network_mode#container:}"* ]] && doomed+=("${task}")
+      done
+    fi
+    for agent_id in "${agent_ids[@]}"; do
+      [ "${owner}" = "${agent_id}" ] && doomed+=("${task}")
+    done
+  done < <(docker ps -aq --filter label=meso.agent_id |
+    xargs -r docker inspect -f '{{.Id}} {{.HostConfig.NetworkMode}} {{index .Config.Labels "meso.agent_id"}}')
+  if [ "${#doomed[@]}" -gt 0 ]; then
+    log "removing ${#doomed[@]} task container(s) of the project's agents"
+    printf '%s\n' "${doomed[@]}" | sort -u | xargs docker rm -f >/dev/null
+  fi
 }

@@ -2,11 +2,12 @@
 # `npm run up`: builds meso's images and brings up a whole cluster with Docker Compose, waits until
 # a master leads and every agent has registered, and prints where everything is.
 #
-# Usage: npm run up [-- --laptop] [-- --agents N]
+# Usage: npm run up [-- --laptop] [-- --agents N] [-- --without SERVICE ...]
 #   (default)   compose/docker-compose.yml: 3 ZooKeeper, 3 masters, N agents (2), the gateway,
 #               Prometheus and Grafana (Grafana only when its image can be had: it has no
 #               Debian package to seed it from, see docs/deployment.md)
 #   --laptop    compose/docker-compose.laptop.yml: 1 ZooKeeper, 1 master, N agents (1)
+#   --without S leave service S out (e.g. grafana, prometheus); repeatable
 #
 # Idempotent: running it again rebuilds what changed and leaves the rest running. Base images
 # are pulled, or seeded from Debian packages where no registry answers (scripts/seed-images.sh).
@@ -18,16 +19,21 @@ source "$(dirname "${BASH_SOURCE[0]}")/compose-lib.sh"
 
 readonly grafana_image="${GRAFANA_IMAGE:-grafana/grafana:11.2.0}"
 
-# Sets `agents` from --agents N (else the file's default) and `services` to what to start.
+# Sets `agents` from --agents N (else the file's default) and `without` from --without S.
 parse_arguments() {
   agents=""
+  without=(tools)
   while [ "$#" -gt 0 ]; do
     case "$1" in
       --agents)
         agents="${2:?--agents needs a number}"
         shift 2
         ;;
-      *) fail "unknown argument '$1' (usage: npm run up [-- --laptop] [-- --agents N])" ;;
+      --without)
+        without+=("${2:?--without needs a service name}")
+        shift 2
+        ;;
+      *) fail "unknown argument '$1' (usage: npm run up [-- --laptop] [-- --agents N] [-- --without S])" ;;
     esac
   done
   if [ -z "${agents}" ]; then
@@ -35,20 +41,34 @@ parse_arguments() {
   fi
 }
 
-# The third-party images, pulled or seeded; sets `services` (empty: all) without Grafana when
-# its image cannot be had.
+# The images: meso's built, third-party ones pulled or seeded. Grafana is left out when its image
+# cannot be had (no registry, and no Debian package to seed it from).
 prepare_images() {
-  services=()
-  if [ "${compose_file}" = "${laptop_file}" ]; then
-    "${repo_root}/scripts/seed-images.sh" zookeeper:3.9
-  else
-    "${repo_root}/scripts/seed-images.sh" zookeeper:3.9 prom/prometheus:v2.42.0
-    if ! docker image inspect "${grafana_image}" >/dev/null 2>&1 && ! docker pull "${grafana_image}" >&2; then
+  "${repo_root}/scripts/seed-images.sh" meso/busybox:latest zookeeper:3.9
+  if [ "${compose_file}" = "${full_file}" ]; then
+    if ! is_without prometheus; then "${repo_root}/scripts/seed-images.sh" prom/prometheus:v2.42.0; fi
+    if ! is_without grafana && ! docker image inspect "${grafana_image}" >/dev/null 2>&1 &&
+      ! docker pull "${grafana_image}" >&2; then
       log "no ${grafana_image} here (no registry, and Debian has no Grafana): starting without Grafana"
-      mapfile -t services < <(compose_run config --services | grep -v -x -e grafana -e tools)
+      without+=(grafana)
     fi
   fi
   "${repo_root}/scripts/build-images.sh"
+}
+
+is_without() {
+  local service
+  for service in "${without[@]}"; do [ "${service}" = "$1" ] && return 0; done
+  return 1
+}
+
+# Sets `services` to the file's services minus `without`.
+select_services() {
+  local service
+  services=()
+  while read -r service; do
+    is_without "${service}" || services+=("${service}")
+  done < <(compose_run config --services)
 }
 
 # Waits until the cluster's API names a leader and reports `agents` active agents.
@@ -79,39 +99,36 @@ EOF_JS
 }
 
 print_endpoints() {
-  local api prometheus grafana
-  if [ "${compose_file}" = "${laptop_file}" ]; then api="$(published master 5050)"; else api="$(published gateway 5050)"; fi
-  cat <<EOF_TEXT
-
-meso is up (compose project '${project}', ${agents} agent(s)):
-  API and web UI   http://${api}          (the leading master, through any master)
-EOF_TEXT
+  local api="$1" prometheus grafana file="${compose_file#"${repo_root}/"}"
+  echo
+  echo "meso is up (compose project '${project}', ${agents} agent(s)):"
+  echo "  API and web UI   http://${api}    (the leading master, through any master)"
   if [ "${compose_file}" = "${full_file}" ]; then
     prometheus="$(published prometheus 9090)"
     grafana="$(published grafana 3000)"
-    echo "  Prometheus       http://${prometheus}"
-    if [ -n "${grafana}" ]; then echo "  Grafana          http://${grafana}    (dashboard: meso)"; fi
+    [ -z "${prometheus}" ] || echo "  Prometheus       http://${prometheus}"
+    [ -z "${grafana}" ] || echo "  Grafana          http://${grafana}    (dashboard: meso)"
   fi
-  cat <<EOF_TEXT
-
-  a task:    ${compose[*]} -p ${project} -f ${compose_file#"${repo_root}/"} run --rm tools meso run -- 'echo hello'
-  scale:     ${compose[*]} -p ${project} -f ${compose_file#"${repo_root}/"} up -d --no-deps --scale agent=3 agent
-  stop:      npm run down$([ "${compose_file}" = "${laptop_file}" ] && echo ' -- --laptop')
-EOF_TEXT
+  echo
+  echo "  a task:  ${compose[*]} -p ${project} -f ${file} run --rm tools meso run -- 'echo hello'"
+  echo "  scale:   ${compose[*]} -p ${project} -f ${file} up -d --no-deps --scale agent=3 agent"
+  echo "  stop:    npm run down$([ "${compose_file}" = "${full_file}" ] || echo ' -- --laptop')"
 }
 
 main() {
   select_cluster "$@"
-  parse_arguments "${rest[@]+"${rest[@]}"}"
+  parse_arguments "${rest[@]}"
   require_engine
   detect_compose
   prepare_images
-  log "starting project '${project}' with ${compose[*]}"
-  compose_run up -d --no-build --remove-orphans --scale "agent=${agents}" "${services[@]+"${services[@]}"}"
+  select_services
+  log "starting project '${project}' with ${compose[*]}: ${services[*]}"
+  compose_run up -d --no-build --remove-orphans --scale "agent=${agents}" "${services[@]}"
   local api
   if [ "${compose_file}" = "${laptop_file}" ]; then api="$(published master 5050)"; else api="$(published gateway 5050)"; fi
+  [ -n "${api}" ] || fail "the API's port is not published; see: ${compose[*]} -p ${project} ps"
   wait_for_cluster "http://${api}"
-  print_endpoints
+  print_endpoints "${api}"
 }
 
 main "$@"

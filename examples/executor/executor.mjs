@@ -5,15 +5,18 @@
  *
  * It reads the environment the agent gives executors (MESOS_AGENT_ENDPOINT, MESOS_FRAMEWORK_ID,
  * MESOS_EXECUTOR_ID, MESOS_CHECKPOINT, ...), SUBSCRIBEs, and for every task it is sent (LAUNCH or
- * LAUNCH_GROUP) runs the task's CommandInfo as a child process, reporting TASK_RUNNING and then
+ * LAUNCH_GROUP) runs the task's shell command as a child process, reporting TASK_RUNNING and then
  * TASK_FINISHED, TASK_FAILED (with the exit code) or TASK_KILLED. It honours KILL (SIGTERM, then
  * SIGKILL after the kill policy's grace), answers each framework MESSAGE with `echo: <data>`, and on
  * SHUTDOWN kills its tasks and exits. Updates are resent until the agent ACKNOWLEDGEs them, also
  * across a lost connection when the framework checkpoints. It exits once it has been idle (no live
  * task, nothing unacknowledged) for IDLE_EXIT_MS.
  *
- * Plain Node (>= 20), no dependencies, so it runs wherever `node` does:
- *   {"executor": {"type": "CUSTOM", "executor_id": {"value": "ex-1"},
+ * A task given to an executor names no CommandInfo (the master allows a command or an executor,
+ * not both), so the shell command travels in `TaskInfo.data`, base64-encoded as Mesos JSON
+ * carries bytes. Plain Node (>= 20), no dependencies, so it runs wherever `node` does:
+ *   {"task_id": {"value": "t1"}, "data": "<base64 of: echo hello>", ...,
+ *    "executor": {"type": "CUSTOM", "executor_id": {"value": "ex-1"},
  *                 "command": {"value": "node examples/executor/executor.mjs"}}}
  */
 /* global fetch -- Node's own since v18 */
@@ -38,7 +41,7 @@ const recoveryTimeoutMs = durationMs(env.MESOS_RECOVERY_TIMEOUT) ?? 15 * 60_000;
 const url = `http://${endpoint}/api/v1/executor`;
 
 /** @typedef {{ value: string }} Id */
-/** @typedef {{ task_id: Id, name: string, command?: { value?: string, shell?: boolean, arguments?: string[], environment?: { variables?: { name: string, value?: string }[] } }, kill_policy?: KillPolicy }} TaskInfo */
+/** @typedef {{ task_id: Id, name: string, data?: string, kill_policy?: KillPolicy }} TaskInfo */
 /** @typedef {{ grace_period?: { nanoseconds: number } }} KillPolicy */
 /** @typedef {{ info: TaskInfo, child: import('node:child_process').ChildProcess | undefined, killed: boolean, done: boolean }} Task */
 
@@ -108,17 +111,11 @@ async function send(status) {
 
 function launch(info) {
   if (tasks.has(info.task_id.value)) return;
-  const command = info.command ?? {};
-  const taskEnv = { ...env, MESOS_TASK_ID: info.task_id.value };
-  for (const variable of command.environment?.variables ?? []) taskEnv[variable.name] = variable.value ?? '';
-  const [file, args] =
-    command.shell === false
-      ? [command.value ?? '', (command.arguments ?? []).slice(1)]
-      : ['/bin/sh', ['-c', command.value ?? 'true']];
+  const command = Buffer.from(info.data ?? '', 'base64').toString('utf8');
   const sandbox = env.MESOS_SANDBOX;
-  const child = spawn(file, args, {
+  const child = spawn('/bin/sh', ['-c', command === '' ? 'true' : command], {
     cwd: sandbox !== undefined && existsSync(sandbox) ? sandbox : process.cwd(),
-    env: taskEnv,
+    env: { ...env, MESOS_TASK_ID: info.task_id.value },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   /** @type {Task} */

@@ -22,7 +22,8 @@ function mastersFrom(value: string | undefined): string[] {
     .split(',')
     .map((m) => m.trim())
     .filter((m) => m !== '');
-  if (masters.length === 0) throw new Error('MESO_GATEWAY_MASTERS must list the masters, e.g. m1:5050,m2:5050');
+  if (masters.length === 0)
+    throw new Error('MESO_GATEWAY_MASTERS must list the masters, e.g. m1:5050,m2:5050');
   return masters;
 }
 

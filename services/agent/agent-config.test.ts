@@ -92,6 +92,32 @@ describe('resolveAgentConfig', () => {
     assert.ok(Object.isFrozen(c));
   });
 
+  it('carries the docker and executor settings, with Mesos flag names for /flags', () => {
+    const defaults = resolveAgentConfig({ masterUrl: 'm:5050', workDir: '/w' }, machine());
+    assert.equal(defaults.dockerStopTimeoutMs, 3000);
+    assert.equal(defaults.executorRegistrationTimeoutMs, 60_000);
+    assert.deepEqual(defaults.dockerVolumeAllowList, []);
+    const c = resolveAgentConfig(
+      {
+        masterUrl: 'm:5050',
+        workDir: '/w',
+        dockerSocket: '/run/docker.sock',
+        dockerDefaultImage: 'busybox:1',
+        dockerVolumeAllowList: '/srv/data, /mnt/shared',
+        dockerStopTimeoutMs: 10_000,
+      },
+      machine(),
+    );
+    assert.deepEqual(c.dockerVolumeAllowList, ['/srv/data', '/mnt/shared']);
+    assert.equal(c.flags.docker_socket, '/run/docker.sock');
+    assert.equal(c.flags.docker_default_image, 'busybox:1');
+    assert.equal(c.flags.docker_stop_timeout, '10secs');
+    assert.throws(
+      () => resolveAgentConfig({ masterUrl: 'm', workDir: '/w', dockerVolumeAllowList: 'data' }, machine()),
+      /dockerVolumeAllowList\[0\]: must be an absolute path/,
+    );
+  });
+
   it('advertises the bound address when it is a specific one', () => {
     const c = resolveAgentConfig({ masterUrl: 'm:5050', workDir: '/w', ip: '127.0.0.1' }, machine());
     assert.equal(c.advertiseIp, '127.0.0.1');

@@ -1,17 +1,11 @@
 /**
  * Custom executors: a framework's own program, run as a container, that SUBSCRIBEs to the agent's
- * executor API and runs the tasks it is sent (mesos-http-api.md §3). Per executor:
- *
- *   launching ──container started──▶ registering ──SUBSCRIBE──▶ subscribed ◀──SUBSCRIBE──┐
- *       │                                │                          │                     │
- *       │                  registration timeout              stream closed ──▶ disconnected
- *       ▼                                ▼                          ▼          (checkpointing
- *   terminated ◀──container ended── terminating ◀─SHUTDOWN / kill / re-registration timeout─ only)
- *
- * Tasks sent before the executor subscribed are queued and delivered as LAUNCH / LAUNCH_GROUP
- * once it does. Its updates go through the status update manager; ACKNOWLEDGED goes back once
- * they are checkpointed. When the container ends, every task it left live fails (or is killed,
- * when a kill was asked for), reported by the agent.
+ * executor API and runs the tasks it is sent (mesos-http-api.md §3; lifecycle in
+ * `executor-run.ts`). Tasks sent before the executor subscribed are queued and delivered as
+ * LAUNCH / LAUNCH_GROUP once it does. Its updates go through the status update manager;
+ * ACKNOWLEDGED goes back once they are checkpointed. An executor that does not subscribe within
+ * the registration timeout is destroyed. When its container ends, every task it left live fails
+ * (or is killed, when a kill was asked for), reported by the agent.
  */
 import { mkdir } from 'node:fs/promises';
 import type { Clock } from '../core/clock.js';
@@ -24,6 +18,7 @@ import type { EventSink } from '../transport/event-stream.js';
 import type { AgentCheckpoint } from './checkpoint/checkpoint.js';
 import type { Containerizer, Termination } from './containerizer/containerizer.js';
 import { type ExecutorCall, type ExecutorEvent, required, validateUpdate } from './executor-calls.js';
+import { ExecutorRun, type Launch, runKey } from './executor-run.js';
 import { executorContainerSpec, pickContainerizer } from './launch-specs.js';
 import type { TaskReporter } from './task-reporter.js';
 import {
@@ -33,20 +28,6 @@ import {
   type TaskEntry,
   type TaskRegistry,
 } from './task-registry.js';
-
-type RunState = 'launching' | 'registering' | 'subscribed' | 'disconnected' | 'terminating' | 'terminated';
-
-const TRANSITIONS: Readonly<Record<RunState, readonly RunState[]>> = {
-  launching: ['registering', 'subscribed', 'terminating', 'terminated'],
-  registering: ['subscribed', 'terminating', 'terminated'],
-  subscribed: ['subscribed', 'disconnected', 'terminating', 'terminated'],
-  disconnected: ['subscribed', 'terminating', 'terminated'],
-  terminating: ['terminated'],
-  terminated: [],
-};
-
-/** Mesos's `--http_heartbeat_interval`: HEARTBEAT events keep idle streams from being cut. */
-export const EXECUTOR_HEARTBEAT_INTERVAL_MS = 30_000;
 
 export interface CustomExecutorsDeps {
   readonly clock: Clock;
@@ -65,25 +46,8 @@ export interface CustomExecutorsDeps {
   readonly sendMessage: (frameworkId: FrameworkId, executorId: ExecutorId, data: string) => void;
 }
 
-interface Run {
-  readonly agentId: AgentId;
-  readonly framework: FrameworkEntry;
-  readonly executor: ExecutorEntry;
-  state: RunState;
-  containerizer: Containerizer | undefined;
-  sink: EventSink<ExecutorEvent> | undefined;
-  /** Launches waiting for the executor to subscribe. */
-  readonly queued: { tasks: TaskEntry[]; group: boolean }[];
-  /** Why the agent ended the executor, if it did: the reason its live tasks fail with. */
-  endReason: TaskReason | undefined;
-  cancelTimer: (() => void) | undefined;
-  cancelHeartbeat: (() => void) | undefined;
-}
-
-const runKey = (frameworkId: FrameworkId, executorId: ExecutorId): string => `${frameworkId}/${executorId}`;
-
 export class CustomExecutors {
-  private readonly runs = new Map<string, Run>();
+  private readonly runs = new Map<string, ExecutorRun>();
   /** One promise per executor container, settled once its end was handled. */
   private readonly watches = new Set<Promise<void>>();
   private stopped = false;
@@ -106,32 +70,21 @@ export class CustomExecutors {
     tasks: TaskEntry[],
     group: boolean,
   ): void {
-    const key = runKey(framework.id, executor.id);
-    const known = this.runs.get(key);
-    if (known !== undefined) {
-      for (const task of tasks) {
-        task.containerizer = known.containerizer;
-        task.launched = known.state !== 'launching';
-        void this.deps.checkpoint.saveTask(task);
-      }
-      if (known.state === 'subscribed') this.sendLaunch(known, { tasks, group });
-      else known.queued.push({ tasks, group });
+    const known = this.runs.get(runKey(framework.id, executor.id));
+    if (known === undefined) {
+      const run = new ExecutorRun(agentId, framework, executor, 'launching', undefined);
+      run.queued.push({ tasks, group });
+      this.runs.set(run.key, run);
+      this.track(this.start(run, tasks));
       return;
     }
-    const run: Run = {
-      agentId,
-      framework,
-      executor,
-      state: 'launching',
-      containerizer: undefined,
-      sink: undefined,
-      queued: [{ tasks, group }],
-      endReason: undefined,
-      cancelTimer: undefined,
-      cancelHeartbeat: undefined,
-    };
-    this.runs.set(key, run);
-    this.track(this.start(run, tasks));
+    for (const task of tasks) {
+      task.containerizer = known.containerizer;
+      task.launched = known.state !== 'launching';
+      void this.deps.checkpoint.saveTask(task);
+    }
+    if (known.state === 'subscribed') known.sendLaunch({ tasks, group });
+    else known.queued.push({ tasks, group });
   }
 
   /**
@@ -144,16 +97,9 @@ export class CustomExecutors {
     executor: ExecutorEntry,
     containerizer: Containerizer,
   ): void {
-    const run = this.newRecoveredRun(agentId, framework, executor, containerizer, 'disconnected');
+    const run = this.addRun(new ExecutorRun(agentId, framework, executor, 'disconnected', containerizer));
     for (const task of executor.tasks.values()) task.launched = true;
-    // A task group's tasks share their `group` list: one LAUNCH_GROUP per distinct list.
-    const undelivered = new Map<string, TaskEntry[]>();
-    for (const task of executor.tasks.values()) {
-      if (task.state !== 'TASK_STAGING') continue;
-      const key = task.group.length === 0 ? `task:${task.taskId}` : `group:${task.group.join(',')}`;
-      undelivered.set(key, [...(undelivered.get(key) ?? []), task]);
-    }
-    for (const [key, tasks] of undelivered) run.queued.push({ tasks, group: key.startsWith('group:') });
+    run.queued.push(...undeliveredLaunches(executor));
     this.awaitSubscription(run, this.deps.reregistrationTimeoutMs, 'REASON_EXECUTOR_REREGISTRATION_TIMEOUT');
     this.track(this.watch(run));
   }
@@ -163,11 +109,11 @@ export class CustomExecutors {
     agentId: AgentId,
     framework: FrameworkEntry,
     executor: ExecutorEntry,
-    termination: Termination | undefined,
+    termination: Termination,
   ): void {
     const containerizer = [...executor.tasks.values()][0]?.containerizer;
     this.terminated(
-      this.newRecoveredRun(agentId, framework, executor, containerizer, 'terminating'),
+      this.addRun(new ExecutorRun(agentId, framework, executor, 'terminating', containerizer)),
       termination,
     );
   }
@@ -175,33 +121,20 @@ export class CustomExecutors {
   /** SUBSCRIBE: validates, then streams SUBSCRIBED and every queued launch over `open()`'s sink. */
   subscribe(call: ExecutorCall, open: () => EventSink<ExecutorEvent>): void {
     const run = this.runOf(call);
-    if (run.state === 'terminated') throw new MesoError('INVALID_CALL', 'Executor has terminated');
     const sink = open();
-    run.sink?.close();
-    run.sink = sink;
-    run.cancelTimer?.();
-    run.cancelTimer = undefined;
-    sink.send({
-      type: 'SUBSCRIBED',
-      subscribed: {
-        executor_info: run.executor.info ?? { executor_id: { value: run.executor.id }, resources: [] },
-        framework_info: run.framework.info,
-        agent_info: this.deps.agentInfo(),
-        container_id: { value: run.executor.containerId },
-      },
-    });
+    run.attach(sink, this.deps.agentInfo());
     sink.onClose(() => this.disconnected(run, sink));
     this.log.info('executor subscribed', { frameworkId: run.framework.id, executorId: run.executor.id });
     if (run.state === 'terminating') {
       sink.send({ type: 'SHUTDOWN' });
       return;
     }
-    this.moveTo(run, 'subscribed');
-    for (const launch of run.queued.splice(0)) this.sendLaunch(run, launch);
+    run.moveTo('subscribed');
+    for (const launch of run.queued.splice(0)) run.sendLaunch(launch);
     for (const task of run.executor.tasks.values()) {
-      if (isLive(task) && task.killGraceMs !== undefined) this.sendKill(run, task, undefined);
+      if (isLive(task) && task.killGraceMs !== undefined) run.sendKill(task, undefined);
     }
-    this.heartbeat(run, sink);
+    run.heartbeat(this.deps.clock, sink);
   }
 
   /** UPDATE: queued reliably; ACKNOWLEDGED goes back on the stream once it is checkpointed. */
@@ -216,14 +149,13 @@ export class CustomExecutors {
       // Completed already (a resent update) or never this executor's: nothing to forward.
       this.log.warn('executor update for an unknown task ignored', { taskId: status.task_id.value });
       acknowledge();
-      return;
+    } else if (task.statuses.some((known) => known.uuid === status.uuid)) {
+      acknowledge(); // a resent update: queued once is enough
+    } else {
+      void this.deps.reporter
+        .forward(task, { ...status, agent_id: { value: task.agentId } })
+        .then(acknowledge);
     }
-    if (task.statuses.some((known) => known.uuid === status.uuid)) {
-      acknowledge(); // a resent update: queued (and acknowledged) once is enough
-      return;
-    }
-    const withAgent = { ...status, agent_id: { value: task.agentId } };
-    void this.deps.reporter.forward(task, withAgent).then(acknowledge);
   }
 
   /** MESSAGE: relayed to the framework through the master. */
@@ -259,7 +191,7 @@ export class CustomExecutors {
         message: 'Task killed before it was delivered to its executor',
       });
     } else if (run.state === 'subscribed') {
-      this.sendKill(run, task, killPolicy);
+      run.sendKill(task, killPolicy);
     }
   }
 
@@ -268,15 +200,13 @@ export class CustomExecutors {
     const run = this.runs.get(runKey(frameworkId, executorId));
     if (run === undefined || run.state === 'terminating' || run.state === 'terminated') return;
     for (const task of run.executor.tasks.values()) task.killGraceMs ??= graceMs;
-    const sink = run.sink;
-    this.moveTo(run, 'terminating');
-    run.cancelTimer?.();
-    if (sink === undefined) {
+    run.moveTo('terminating');
+    if (run.sink === undefined) {
       this.destroy(run, graceMs);
       return;
     }
-    sink.send({ type: 'SHUTDOWN' });
-    run.cancelTimer = this.deps.clock.after(graceMs, () => this.destroy(run, 0));
+    run.sink.send({ type: 'SHUTDOWN' });
+    run.setTimer(this.deps.clock, graceMs, () => this.destroy(run, 0));
   }
 
   /** Shuts down the executors `which` selects and resolves once their containers are gone. */
@@ -293,10 +223,10 @@ export class CustomExecutors {
   /** The agent stops: timers cancelled; executors and their containers are left alone. */
   stop(): void {
     this.stopped = true;
-    for (const run of this.runs.values()) this.cancelTimers(run);
+    for (const run of this.runs.values()) run.cancelTimers();
   }
 
-  private async start(run: Run, tasks: readonly TaskEntry[]): Promise<void> {
+  private async start(run: ExecutorRun, tasks: readonly TaskEntry[]): Promise<void> {
     const { executor } = run;
     const spec = executorContainerSpec(executor, {
       agentId: run.agentId,
@@ -306,14 +236,12 @@ export class CustomExecutors {
       shutdownGracePeriodMs: this.deps.shutdownGracePeriodMs,
       subscriptionBackoffMaxMs: this.deps.reregistrationTimeoutMs,
     });
-    let containerizer: Containerizer;
     try {
       await mkdir(executor.directory, { recursive: true });
-      containerizer = pickContainerizer(this.deps.containerizers, spec);
-      run.containerizer = containerizer;
-      for (const task of tasks) task.containerizer = containerizer;
+      run.containerizer = pickContainerizer(this.deps.containerizers, spec);
+      for (const task of tasks) task.containerizer = run.containerizer;
       await Promise.all(tasks.map((task) => this.deps.checkpoint.saveTask(task)));
-      await containerizer.launch(spec);
+      await run.containerizer.launch(spec);
     } catch (err) {
       run.endReason = 'REASON_CONTAINER_LAUNCH_FAILED';
       this.terminated(run, { reason: 'launch-failed', message: (err as Error).message });
@@ -322,7 +250,7 @@ export class CustomExecutors {
     for (const task of executor.tasks.values()) task.launched = true;
     this.log.info('executor launched', { frameworkId: executor.frameworkId, executorId: executor.id });
     if (run.state === 'launching') {
-      this.moveTo(run, 'registering');
+      run.moveTo('registering');
       this.awaitSubscription(run, this.deps.registrationTimeoutMs, 'REASON_EXECUTOR_REGISTRATION_TIMEOUT');
     } else if (run.state === 'terminating') {
       this.destroy(run, 0);
@@ -330,7 +258,7 @@ export class CustomExecutors {
     await this.watch(run);
   }
 
-  private async watch(run: Run): Promise<void> {
+  private async watch(run: ExecutorRun): Promise<void> {
     const termination = await run.containerizer?.wait(run.executor.containerId).catch((err: unknown) => {
       this.log.error('waiting for an executor failed', {
         executorId: run.executor.id,
@@ -342,13 +270,12 @@ export class CustomExecutors {
   }
 
   /** Reports every task the executor left live, and forgets the executor. */
-  private terminated(run: Run, termination: Termination | undefined): void {
+  private terminated(run: ExecutorRun, termination: Termination | undefined): void {
     if (run.state === 'terminated') return;
-    this.moveTo(run, 'terminated');
-    this.cancelTimers(run);
+    run.moveTo('terminated');
+    run.cancelTimers();
     run.sink?.close();
-    run.sink = undefined;
-    this.runs.delete(runKey(run.framework.id, run.executor.id));
+    this.runs.delete(run.key);
     const message = `Executor terminated: ${termination?.message ?? 'its container is gone'}`;
     this.log.info('executor terminated', { executorId: run.executor.id, reason: run.endReason, message });
     for (const task of [...run.executor.tasks.values()].filter(isLive)) {
@@ -362,40 +289,33 @@ export class CustomExecutors {
     }
   }
 
-  private disconnected(run: Run, sink: EventSink<ExecutorEvent>): void {
-    if (run.sink !== sink || this.stopped) return;
-    run.sink = undefined;
-    run.cancelHeartbeat?.();
-    if (run.state !== 'subscribed') return;
-    this.log.warn('executor disconnected', {
-      executorId: run.executor.id,
-      checkpoint: run.framework.info.checkpoint,
-    });
-    if (!run.framework.info.checkpoint) {
+  private disconnected(run: ExecutorRun, sink: EventSink<ExecutorEvent>): void {
+    if (this.stopped || !run.detach(sink) || run.state !== 'subscribed') return;
+    const { checkpoint } = run.framework.info;
+    this.log.warn('executor disconnected', { executorId: run.executor.id, checkpoint });
+    if (!checkpoint) {
       // MESOS_CHECKPOINT=0 told it to exit on a lost connection: make sure it does.
       this.shutdown(run.framework.id, run.executor.id, this.deps.shutdownGracePeriodMs);
       return;
     }
-    this.moveTo(run, 'disconnected');
+    run.moveTo('disconnected');
     this.awaitSubscription(run, this.deps.reregistrationTimeoutMs, 'REASON_EXECUTOR_REREGISTRATION_TIMEOUT');
   }
 
   /** Destroys the container unless the executor subscribes within `timeoutMs`. */
-  private awaitSubscription(run: Run, timeoutMs: number, reason: TaskReason): void {
-    run.cancelTimer?.();
-    run.cancelTimer = this.deps.clock.after(timeoutMs, () => {
-      run.cancelTimer = undefined;
+  private awaitSubscription(run: ExecutorRun, timeoutMs: number, reason: TaskReason): void {
+    run.setTimer(this.deps.clock, timeoutMs, () => {
       this.log.warn('executor did not subscribe in time; destroying it', {
         executorId: run.executor.id,
         timeoutMs,
       });
       run.endReason = reason;
-      this.moveTo(run, 'terminating');
+      run.moveTo('terminating');
       this.destroy(run, 0);
     });
   }
 
-  private destroy(run: Run, graceMs: number): void {
+  private destroy(run: ExecutorRun, graceMs: number): void {
     void run.containerizer
       ?.kill(run.executor.containerId, graceMs)
       .catch((err: unknown) =>
@@ -406,58 +326,12 @@ export class CustomExecutors {
       );
   }
 
-  private sendLaunch(run: Run, launch: { tasks: TaskEntry[]; group: boolean }): void {
-    const infos = launch.tasks.map((task) => task.info);
-    const [first] = infos;
-    if (first === undefined) return;
-    run.sink?.send(
-      launch.group
-        ? { type: 'LAUNCH_GROUP', launch_group: { task_group: { tasks: infos } } }
-        : { type: 'LAUNCH', launch: { task: first } },
-    );
-  }
-
-  private sendKill(run: Run, task: TaskEntry, killPolicy: KillPolicy | undefined): void {
-    const policy = killPolicy ?? task.info.kill_policy;
-    run.sink?.send({
-      type: 'KILL',
-      kill: { task_id: task.info.task_id, ...(policy !== undefined && { kill_policy: policy }) },
-    });
-  }
-
-  private heartbeat(run: Run, sink: EventSink<ExecutorEvent>): void {
-    run.cancelHeartbeat?.();
-    run.cancelHeartbeat = this.deps.clock.after(EXECUTOR_HEARTBEAT_INTERVAL_MS, () => {
-      if (run.sink !== sink) return;
-      sink.send({ type: 'HEARTBEAT' });
-      this.heartbeat(run, sink);
-    });
-  }
-
-  private newRecoveredRun(
-    agentId: AgentId,
-    framework: FrameworkEntry,
-    executor: ExecutorEntry,
-    containerizer: Containerizer | undefined,
-    state: RunState,
-  ): Run {
-    const run: Run = {
-      agentId,
-      framework,
-      executor,
-      state,
-      containerizer,
-      sink: undefined,
-      queued: [],
-      endReason: undefined,
-      cancelTimer: undefined,
-      cancelHeartbeat: undefined,
-    };
-    this.runs.set(runKey(framework.id, executor.id), run);
+  private addRun(run: ExecutorRun): ExecutorRun {
+    this.runs.set(run.key, run);
     return run;
   }
 
-  private runOf(call: ExecutorCall): Run {
+  private runOf(call: ExecutorCall): ExecutorRun {
     const frameworkId = call.framework_id.value as FrameworkId;
     if (this.deps.registry.framework(frameworkId) === undefined) {
       throw new MesoError('INVALID_CALL', 'Framework cannot be found');
@@ -467,24 +341,10 @@ export class CustomExecutors {
     return run;
   }
 
-  private subscribedRun(call: ExecutorCall): Run {
+  private subscribedRun(call: ExecutorCall): ExecutorRun {
     const run = this.runOf(call);
     if (run.sink === undefined) throw new MesoError('FORBIDDEN', 'Executor is not subscribed');
     return run;
-  }
-
-  private moveTo(run: Run, next: RunState): void {
-    if (!TRANSITIONS[run.state].includes(next)) {
-      throw new MesoError('ILLEGAL_STATE', `executor cannot go from '${run.state}' to '${next}'`);
-    }
-    run.state = next;
-  }
-
-  private cancelTimers(run: Run): void {
-    run.cancelTimer?.();
-    run.cancelTimer = undefined;
-    run.cancelHeartbeat?.();
-    run.cancelHeartbeat = undefined;
   }
 
   private track(watch: Promise<void>): void {
@@ -494,4 +354,17 @@ export class CustomExecutors {
     this.watches.add(tracked);
     void tracked.finally(() => this.watches.delete(tracked));
   }
+}
+
+/** Tasks of a recovered executor it was never sent: one LAUNCH each, one LAUNCH_GROUP per task group. */
+function undeliveredLaunches(executor: ExecutorEntry): Launch[] {
+  const launches = new Map<string, Launch>();
+  for (const task of executor.tasks.values()) {
+    if (task.state !== 'TASK_STAGING') continue;
+    const key = task.group.length === 0 ? `task:${task.taskId}` : `group:${task.group.join(',')}`;
+    const launch = launches.get(key) ?? { tasks: [], group: task.group.length > 0 };
+    launch.tasks.push(task);
+    launches.set(key, launch);
+  }
+  return [...launches.values()];
 }

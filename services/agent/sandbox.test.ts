@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { AgentId, ContainerId, ExecutorId, FrameworkId, TaskId } from '../core/ids.js';
 import { Resources } from '../core/resources.js';
-import { executorSandboxDir, groupTaskSandboxDir, taskEnvironment, taskPorts } from './sandbox.js';
+import {
+  executorEnvironment,
+  executorSandboxDir,
+  groupTaskSandboxDir,
+  taskEnvironment,
+  taskPorts,
+} from './sandbox.js';
 
 const ids = {
   agentId: 'M-S0' as AgentId,
@@ -54,5 +60,37 @@ describe('taskEnvironment', () => {
       PORT: '31000',
       PORTS: '31000,31005,31006',
     });
+  });
+});
+
+describe('executorEnvironment', () => {
+  const input = {
+    agentId: 'S1' as AgentId,
+    frameworkId: 'fw' as FrameworkId,
+    executorId: 'ex' as ExecutorId,
+    sandboxDir: '/work/sandbox',
+    agentEndpoint: '10.0.0.5:5051',
+    shutdownGracePeriodMs: 5000,
+    subscriptionBackoffMaxMs: 2000,
+  };
+
+  it('tells a custom executor how to reach the agent, as Mesos does', () => {
+    const env = executorEnvironment({ ...input, checkpoint: true });
+    assert.equal(env.MESOS_AGENT_ENDPOINT, '10.0.0.5:5051');
+    assert.equal(env.MESOS_SLAVE_PID, 'slave(1)@10.0.0.5:5051');
+    assert.equal(env.MESOS_FRAMEWORK_ID, 'fw');
+    assert.equal(env.MESOS_EXECUTOR_ID, 'ex');
+    assert.equal(env.MESOS_SANDBOX, '/work/sandbox');
+    assert.equal(env.MESOS_CHECKPOINT, '1');
+    assert.equal(env.MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD, '5secs');
+    assert.equal(env.MESOS_RECOVERY_TIMEOUT, '15mins');
+    assert.equal(env.MESOS_SUBSCRIPTION_BACKOFF_MAX, '2secs');
+    assert.equal(env.MESOS_TASK_ID, undefined);
+  });
+
+  it('leaves out the recovery settings without checkpointing', () => {
+    const env = executorEnvironment({ ...input, checkpoint: false });
+    assert.equal(env.MESOS_CHECKPOINT, '0');
+    assert.equal(env.MESOS_RECOVERY_TIMEOUT, undefined);
   });
 });

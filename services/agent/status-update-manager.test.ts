@@ -135,3 +135,78 @@ describe('StatusUpdateManager', () => {
     assert.throws(() => sum.update(fw, { task_id: { value: 't' }, state: 'TASK_RUNNING' }), /needs a uuid/);
   });
 });
+
+describe('StatusUpdateManager with a checkpoint', () => {
+  let clock: ManualClock;
+  let sent: string[];
+  let written: { taskId: string; latest: string; pending: string[] }[];
+  let release: (() => void)[];
+  let sum: StatusUpdateManager;
+  /** Lets every pending `persist` complete, then the promise callbacks run. */
+  const flush = async (): Promise<void> => {
+    for (const done of release.splice(0)) done();
+    await new Promise((resolve) => setImmediate(resolve));
+  };
+
+  beforeEach(() => {
+    clock = new ManualClock();
+    sent = [];
+    written = [];
+    release = [];
+    sum = new StatusUpdateManager({
+      clock,
+      log: silentLogger,
+      send: (update) => sent.push(update.status.uuid ?? ''),
+      retryMinMs: 1000,
+      retryMaxMs: 5000,
+      persist: (_fw, taskId, stream) => {
+        written.push({
+          taskId,
+          latest: stream.latestState,
+          pending: stream.pending.map((s) => s.uuid ?? ''),
+        });
+        return new Promise((resolve) => release.push(resolve));
+      },
+    });
+    sum.resume();
+  });
+
+  it('sends an update only once a write covering it completed, and resolves then', async () => {
+    let durable = false;
+    void sum.update(fw, status('TASK_STARTING', 'u1')).then(() => (durable = true));
+    assert.deepEqual(sent, []);
+    assert.equal(durable, false);
+    await flush();
+    assert.deepEqual(sent, ['u1']);
+    assert.equal(durable, true);
+  });
+
+  it('writes one stream at a time, the latest content after the write in flight', async () => {
+    void sum.update(fw, status('TASK_STARTING', 'u1'));
+    void sum.update(fw, status('TASK_RUNNING', 'u2'));
+    void sum.update(fw, status('TASK_FINISHED', 'u3'));
+    assert.equal(written.length, 1);
+    await flush();
+    assert.deepEqual(written[1], { taskId: 't1', latest: 'TASK_FINISHED', pending: ['u1', 'u2', 'u3'] });
+    await flush();
+    assert.equal(sum.acknowledge(fw, task, 'u1'), 'acknowledged');
+    // The next head was durable already: sent at once, and the shorter queue is written.
+    assert.deepEqual(sent, ['u1', 'u2']);
+    assert.deepEqual(written.at(-1), { taskId: 't1', latest: 'TASK_FINISHED', pending: ['u2', 'u3'] });
+  });
+
+  it('does not queue an acknowledged uuid again, and restores streams durable', async () => {
+    void sum.update(fw, status('TASK_RUNNING', 'u1'));
+    await flush();
+    sum.acknowledge(fw, task, 'u1');
+    await sum.update(fw, status('TASK_RUNNING', 'u1'));
+    assert.equal(sum.pendingCount(), 0);
+
+    sum.restore(fw, 'other' as TaskId, {
+      latestState: 'TASK_FINISHED',
+      pending: [status('TASK_FINISHED', 'r1', 'other')],
+    });
+    sum.resume();
+    assert.equal(sent.at(-1), 'r1');
+  });
+});

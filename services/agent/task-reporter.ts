@@ -13,6 +13,9 @@ import { newTaskStatus, type StatusFields } from './task-status.js';
 
 export type ReportFields = Pick<StatusFields, 'state' | 'source' | 'message' | 'reason'>;
 
+/** Image pull progress is reported at most this often, each report being an update to acknowledge. */
+export const PULL_PROGRESS_INTERVAL_MS = 2000;
+
 export interface TaskReporterDeps {
   readonly clock: Clock;
   readonly log: Logger;
@@ -42,6 +45,17 @@ export class TaskReporter {
       this.deps.clock.nowMs(),
     );
     void this.record(task, status);
+  }
+
+  /** A launch's progress (an image pull) as TASK_STARTING messages, at most one per `PULL_PROGRESS_INTERVAL_MS`. */
+  progress(task: TaskEntry): (message: string) => void {
+    let lastMs: number | undefined;
+    return (message) => {
+      const nowMs = this.deps.clock.nowMs();
+      if (lastMs !== undefined && nowMs - lastMs < PULL_PROGRESS_INTERVAL_MS) return;
+      lastMs = nowMs;
+      this.report(task, { state: 'TASK_STARTING', source: 'SOURCE_EXECUTOR', message });
+    };
   }
 
   /** An update a custom executor sent. Resolves once it is durable (then the executor is told). */

@@ -34,8 +34,6 @@ import {
 
 /** Grace between SIGTERM and SIGKILL when neither the kill nor the task names one (Mesos's command executor). */
 export const DEFAULT_KILL_GRACE_PERIOD_MS = 3000;
-/** Image pull progress is reported at most this often, each report being an update to acknowledge. */
-export const PULL_PROGRESS_INTERVAL_MS = 2000;
 
 export interface TaskSupervisorDeps {
   readonly clock: Clock;
@@ -314,7 +312,7 @@ export class TaskSupervisor {
       task.containerizer = containerizer;
       await this.deps.checkpoint.saveTask(task);
       this.deps.reporter.report(task, { state: 'TASK_STARTING', source: 'SOURCE_EXECUTOR' });
-      await containerizer.launch(spec, this.progressReporter(task));
+      await containerizer.launch(spec, this.deps.reporter.progress(task));
       task.launched = true;
     } catch (err) {
       const killed = task.killGraceMs !== undefined;
@@ -341,17 +339,6 @@ export class TaskSupervisor {
       ...finalState(termination, task.killGraceMs !== undefined),
       source: 'SOURCE_EXECUTOR',
     });
-  }
-
-  /** Image pull progress as TASK_STARTING messages, at most one per `PULL_PROGRESS_INTERVAL_MS`. */
-  private progressReporter(task: TaskEntry): (message: string) => void {
-    let lastMs: number | undefined;
-    return (message) => {
-      const nowMs = this.deps.clock.nowMs();
-      if (lastMs !== undefined && nowMs - lastMs < PULL_PROGRESS_INTERVAL_MS) return;
-      lastMs = nowMs;
-      this.deps.reporter.report(task, { state: 'TASK_STARTING', source: 'SOURCE_EXECUTOR', message });
-    };
   }
 
   /** Marks the kill and, if the container already started, stops it; `run` handles the other cases. */

@@ -58,11 +58,7 @@ export function addTaskCommands(program: Command): void {
  * The task with `taskId` (in `frameworkId` when given): the live one if any, else the latest that
  * ended. Throws "not found" (exit 3), or a usage error when several frameworks use the id.
  */
-async function findTask(
-  client: OperatorClient,
-  taskId: string,
-  frameworkId?: string,
-): Promise<TaskView> {
+async function findTask(client: OperatorClient, taskId: string, frameworkId?: string): Promise<TaskView> {
   const answer = await client.get('GET_TASKS', TasksAnswer);
   const matches = [...answer.tasks, ...answer.unreachable_tasks, ...answer.completed_tasks].filter(
     (t) => t.task_id.value === taskId && (frameworkId === undefined || t.framework_id.value === frameworkId),

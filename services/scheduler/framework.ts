@@ -6,7 +6,8 @@
  *   same tasks) instead of registering afresh;
  * - after every (re)subscription reconciles: explicitly the tasks the framework knows, then
  *   implicitly (every task the master knows), and again every `reconcileIntervalMs`;
- * - acknowledges status updates once `onUpdate` has returned (at-least-once delivery);
+ * - acknowledges a status update once `onUpdate` has returned; one whose handler threw is left
+ *   unacknowledged, so the agent sends it again (at-least-once: handlers must be idempotent);
  * - declines offers the framework does not use, with a short filter while it still wants offers
  *   and a long one when it does not; suppresses offers while idle and revives when demand returns.
  *
@@ -38,7 +39,7 @@ export interface FrameworkHandlers {
    * is declined. A throw declines them all (and is logged).
    */
   onOffers(offers: readonly Offer[]): readonly OfferLaunch[] | Promise<readonly OfferLaunch[]>;
-  /** A task's status changed. The update is acknowledged after this returns (or throws). */
+  /** A task's status changed. Acknowledged once this returns; redelivered later if it throws. */
   onUpdate(status: TaskStatus): void | Promise<void>;
   /** Subscribed: `failover` is true when an id from before (store or earlier subscription) was used. */
   onSubscribed?(frameworkId: string, failover: boolean): void | Promise<void>;
@@ -119,7 +120,8 @@ export class Framework implements AsyncDisposable {
         ...options.info,
         ...(storedId === undefined ? {} : { id: { value: storedId } }),
       },
-      autoAcknowledge: true,
+      // Acknowledged here, only after `onUpdate` succeeded: a failed handler gets the update again.
+      autoAcknowledge: false,
       ...(options.clock === undefined ? {} : { clock: options.clock }),
       ...(options.log === undefined ? {} : { log: options.log }),
     });
@@ -211,6 +213,7 @@ export class Framework implements AsyncDisposable {
           return await this.onOffers(event.offers.offers);
         case 'UPDATE':
           await handlers.onUpdate(event.update.status);
+          await this.acknowledge(event.update.status);
           return await this.syncDemand();
         case 'RESCIND':
           return handlers.onRescind?.(event.rescind.offer_id.value);
@@ -316,6 +319,17 @@ export class Framework implements AsyncDisposable {
     }
   }
 
+  private async acknowledge(status: TaskStatus): Promise<void> {
+    // A handler may have stopped the framework (teardown when its work is done): nobody to tell.
+    if (this.state === 'stopped') return;
+    try {
+      await this.client.acknowledge(status);
+    } catch (err) {
+      // The agent resends unacknowledged updates; the next delivery gets another chance.
+      this.log.warn('acknowledgement failed', { taskId: status.task_id.value, err: describeError(err) });
+    }
+  }
+
   private async decline(offers: readonly Offer[], refuseSeconds: number): Promise<void> {
     if (offers.length === 0) return;
     try {
@@ -347,7 +361,8 @@ export class Framework implements AsyncDisposable {
     this.demandSync = (async () => {
       do {
         this.demandDirty = false;
-        if (this.state !== 'running') return;
+        // While reconnecting there is nobody to tell; the next SUBSCRIBED syncs again.
+        if (this.state !== 'running' || this.client.currentState !== 'subscribed') return;
         const wants = this.options.handlers.wantsOffers();
         if (wants && this.suppressed !== false) {
           await this.client.revive();

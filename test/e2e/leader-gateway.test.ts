@@ -131,10 +131,16 @@ describe('leader gateway', () => {
 
   it('follows the leader when the leadership moves', async () => {
     const { masters, gateway } = await start(0);
-    assert.deepEqual(await (await fetch(`${gateway.url}/master/state`)).json(), { hostname: 'm1', leads: true });
+    assert.deepEqual(await (await fetch(`${gateway.url}/master/state`)).json(), {
+      hostname: 'm1',
+      leads: true,
+    });
     await masters[0]!.close();
     for (const m of masters) m.leader = masters[1]!.origin;
-    assert.deepEqual(await (await fetch(`${gateway.url}/master/state`)).json(), { hostname: 'm2', leads: true });
+    assert.deepEqual(await (await fetch(`${gateway.url}/master/state`)).json(), {
+      hostname: 'm2',
+      leads: true,
+    });
   });
 
   it('answers 503 naming the masters when none names a leader', async () => {

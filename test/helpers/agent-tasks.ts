@@ -20,10 +20,14 @@ export interface TaskOptions {
   /** @default a DOCKER container running `meso/busybox`; `null` for a plain command */
   readonly container?: ContainerInfo | null;
   readonly killGraceSeconds?: number;
+  /** A custom executor; `command` then goes in `TaskInfo.data` (a task names a command or an executor). */
   readonly executor?: ExecutorInfo;
 }
 
-/** A task using a slice of `offer`: by default `command` under `/bin/sh -c` in `meso/busybox`. */
+/**
+ * A task using a slice of `offer`: by default `command` under `/bin/sh -c` in `meso/busybox`; with
+ * an executor, for the executor to run (as `examples/executor` does).
+ */
 export function agentTask(
   offer: Offer,
   id: string,
@@ -51,7 +55,9 @@ export function agentTask(
     name: id,
     task_id: { value: id },
     resources: [...scalars, ...ports],
-    ...(options.executor === undefined ? { command: commandInfo } : { executor: options.executor }),
+    ...(options.executor === undefined
+      ? { command: commandInfo }
+      : { executor: options.executor, data: Buffer.from(command).toString('base64') }),
     ...(container !== null && options.executor === undefined && { container }),
     ...(options.killGraceSeconds !== undefined && {
       kill_policy: { grace_period: { nanoseconds: options.killGraceSeconds * 1e9 } },

@@ -186,7 +186,7 @@ describe('custom executors and the executor API', () => {
         202,
       );
       await scheduler.sawUpdate('hand-task', 'TASK_KILLED');
-      await events.return?.();
+      await events.return?.(undefined);
     },
   );
 

@@ -5,8 +5,8 @@
  * process group and is killed when the test process exits, whatever happened.
  */
 import { spawn } from 'node:child_process';
-import { open } from 'node:fs/promises';
-import { join } from 'node:path';
+import { copyFile, open } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cluster, type Flags, freePort, MesoProcess, waitFor } from '../helpers/cluster.js';
 
@@ -94,4 +94,13 @@ export async function api<T = Record<string, unknown>>(
     body: (json ? JSON.parse(text) : text) as T,
     location: response.headers.get('location'),
   };
+}
+
+/** Copies the processes' logs to `kept-<name>`: `cluster.stopAll()` removes agents' files. */
+export async function keepLogs(processes: readonly MesoProcess[]): Promise<void> {
+  await Promise.all(
+    processes.map((p) =>
+      copyFile(p.logFile, join(dirname(p.logFile), `kept-${basename(p.logFile)}`)).catch(() => undefined),
+    ),
+  );
 }

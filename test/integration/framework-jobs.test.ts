@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { cluster, type MesoProcess, startAgent, startMaster, waitFor } from '../helpers/cluster.js';
 import { startZooKeeper, type ZooKeeperServer, zooKeeperSkipReason } from '../helpers/zookeeper.js';
-import { api, startFrameworkDaemon } from './framework-harness.js';
+import { api, keepLogs, startFrameworkDaemon } from './framework-harness.js';
 
 interface RunJson {
   number: number;
@@ -33,6 +33,7 @@ describe('jobs framework', { skip: zooKeeperSkipReason() }, () => {
   let masterUrl: string;
   let jobs: MesoProcess;
   let base: string;
+  let agents: MesoProcess[] = [];
 
   const runs = async (name: string): Promise<RunJson[]> =>
     (await api<{ runs: RunJson[] }>(base, 'GET', `/v1/jobs/${name}/runs`)).body.runs;
@@ -55,7 +56,7 @@ describe('jobs framework', { skip: zooKeeperSkipReason() }, () => {
     zkUrl = `zk://${zk.connectString}/meso-test/${randomUUID()}/jobs`;
     const master = await startMaster({ allocation_interval: '200ms' });
     masterUrl = master.url;
-    await Promise.all(
+    agents = await Promise.all(
       ['a', 'b'].map((name) =>
         startAgent(masterUrl, { hostname: `agent-${name}`, resources: 'cpus:2;mem:1024;disk:512' }),
       ),
@@ -65,6 +66,7 @@ describe('jobs framework', { skip: zooKeeperSkipReason() }, () => {
   });
 
   after(async () => {
+    await keepLogs(agents);
     await cluster.stopAll();
     await zk?.destroy();
   });

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { cluster, type MesoProcess, startAgent, startMaster, waitFor } from '../helpers/cluster.js';
 import { startZooKeeper, type ZooKeeperServer, zooKeeperSkipReason } from '../helpers/zookeeper.js';
-import { api, startFrameworkDaemon } from './framework-harness.js';
+import { api, keepLogs, startFrameworkDaemon } from './framework-harness.js';
 
 interface TaskJson {
   id: string;
@@ -48,6 +48,7 @@ describe('services framework', { skip: zooKeeperSkipReason() }, () => {
   let masterUrl: string;
   let services: MesoProcess;
   let base: string;
+  let agents: MesoProcess[] = [];
   let pidDir: string;
   let serverCmd: string;
 
@@ -107,7 +108,7 @@ describe('services framework', { skip: zooKeeperSkipReason() }, () => {
     masterUrl = master.url;
     // Below Linux's ephemeral ports, and away from the 31000s other tests' agents offer.
     const portBase = 20_000 + 300 * Math.floor(Math.random() * 30);
-    await Promise.all(
+    agents = await Promise.all(
       ['a', 'b', 'c'].map((name, i) =>
         startAgent(masterUrl, {
           hostname: `agent-${name}`,
@@ -130,6 +131,7 @@ describe('services framework', { skip: zooKeeperSkipReason() }, () => {
       const pid = Number(await readFile(join(pidDir, file), 'utf8'));
       if (alive(pid)) process.kill(pid, 'SIGKILL');
     }
+    await keepLogs(agents);
     await cluster.stopAll();
     await zk?.destroy();
   });

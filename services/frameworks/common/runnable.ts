@@ -4,7 +4,8 @@
  * placement was found for it.
  */
 import { z } from 'zod';
-import type { LaunchTaskInput, Placement, TaskNeeds } from '../../scheduler/index.js';
+import type { Offer } from '../../core/v1/cluster.js';
+import type { LaunchTaskInput, OfferLaunch, Placement, TaskNeeds } from '../../scheduler/index.js';
 
 /** Field schemas shared by app and job definitions; units are Mesos's (cpus, MiB). */
 export const runnableShape = {
@@ -82,4 +83,13 @@ export function launchTask(
       kill_policy: { grace_period: { nanoseconds: Math.round(identity.killGracePeriodMs * 1e6) } },
     }),
   };
+}
+
+/** One ACCEPT per offer: the tasks placed on the same offer, in placement order. */
+export function groupByOffer(
+  tasks: readonly { readonly offer: Offer; readonly task: LaunchTaskInput }[],
+): OfferLaunch[] {
+  const byOffer = new Map<Offer, LaunchTaskInput[]>();
+  for (const { offer, task } of tasks) byOffer.set(offer, [...(byOffer.get(offer) ?? []), task]);
+  return [...byOffer].map(([offer, launched]) => ({ offer, tasks: launched }));
 }

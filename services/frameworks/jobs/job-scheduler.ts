@@ -18,7 +18,7 @@ import {
 } from '../../scheduler/index.js';
 import type { LeaderScheduler, SchedulerContext, TaskControl } from '../common/daemon.js';
 import type { OfferRound } from '../common/offer-round.js';
-import { launchTask, needsOf } from '../common/runnable.js';
+import { groupByOffer, launchTask, needsOf } from '../common/runnable.js';
 import type { StateDocument, Transition } from '../common/state-document.js';
 import type { JobSpec } from './job-definition.js';
 import { jobView, runView } from './job-views.js';
@@ -113,10 +113,9 @@ export class JobScheduler implements LeaderScheduler {
       for (const [key, offersConsidered] of plan.considered)
         this.rounds.set(key, { atMs: now, offers: offersConsidered });
       let next = state;
-      const byOffer = new Map<Offer, OfferLaunch['tasks'][number][]>();
-      for (const placement of plan.placements) {
+      const tasks = plan.placements.flatMap((placement) => {
         const run = runs.find((r) => runKey(r.job, r.number) === placement.key);
-        if (run === undefined) continue;
+        if (run === undefined) return [];
         const taskId = nextTaskId(run);
         const { offer } = placement;
         next = recordLaunch(next, run, {
@@ -125,15 +124,15 @@ export class JobScheduler implements LeaderScheduler {
           hostname: offer.hostname,
           launchedAtMs: now,
         });
+        this.rounds.delete(placement.key);
         const task = launchTask(jobOf(state, run.job).spec, placement, {
           taskId,
           name: `${run.job} run ${run.number}`,
           labels: { 'meso.job': run.job, 'meso.run': String(run.number) },
         });
-        byOffer.set(offer, [...(byOffer.get(offer) ?? []), task]);
-        this.rounds.delete(placement.key);
-      }
-      return { state: next, result: [...byOffer].map(([offer, tasks]) => ({ offer, tasks })) };
+        return [{ offer, task }];
+      });
+      return { state: next, result: groupByOffer(tasks) };
     });
   }
 

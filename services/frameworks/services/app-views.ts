@@ -70,7 +70,7 @@ function taskView(task: AppViewInput['tasks'][number]) {
     host: task.record.host,
     ports: task.record.ports,
     state: task.runtime?.mesosState ?? 'TASK_UNKNOWN',
-    phase: task.runtime?.phase ?? 'staging',
+    phase: task.runtime?.phase ?? 'unknown',
     healthy: task.healthy ?? null,
     healthChecks: task.checks.map((c) => ({
       healthy: c.healthy ?? null,

@@ -12,7 +12,7 @@ const task = (
   id: string,
   version: number,
   phase: TaskView['phase'] = 'running',
-  healthy = phase === 'running',
+  healthy: boolean | undefined = phase === 'running' ? true : undefined,
 ): TaskView => ({
   taskId: id,
   version,
@@ -88,6 +88,19 @@ describe('planApp', () => {
     assert.equal(plan.launch, 3);
   });
 
+  it('waits for tasks whose state or health is not known yet instead of killing them', () => {
+    // After a failover: old tasks adopted, one not reconciled yet, one running but not yet checked.
+    const tasks = [
+      task('t1', 1, 'unknown'),
+      task('t2', 1, 'running', undefined),
+      task('t3', 1, 'running', false),
+    ];
+    const plan = planApp(
+      input({ tasks, version: 2, strategy: { minimumHealthCapacity: 0.5, maximumOverCapacity: 0 } }),
+    );
+    assert.deepEqual(plan.kill, [{ taskId: 't3', reason: 'upgrade' }]);
+  });
+
   it('breaks the min 1 / over 0 deadlock with one extra task', () => {
     // minHealthy 3, maxTotal max(3, 3+1) = 4: one new task at a time.
     const tasks = [task('t1', 1), task('t2', 1), task('t3', 1)];
@@ -121,7 +134,7 @@ function simulateUpgrade(
     const killed = new Set(plan.kill.map((k) => k.taskId));
     tasks = tasks
       .filter((t) => t.phase !== 'killing')
-      .map((t) => (killed.has(t.taskId) ? { ...t, phase: 'killing' as const, healthy: false } : t))
+      .map((t) => (killed.has(t.taskId) ? { ...t, phase: 'killing' as const } : t))
       .map((t) =>
         t.phase === 'killing'
           ? t
@@ -129,14 +142,15 @@ function simulateUpgrade(
               ...t,
               age: t.age + 1,
               phase: t.age + 1 >= 1 ? ('running' as const) : t.phase,
-              healthy: t.age + 1 >= 2,
+              // Running but unchecked for a step, then healthy.
+              healthy: t.age + 1 >= 2 ? true : undefined,
             },
       );
-    for (let i = 0; i < plan.launch; i++) tasks.push({ ...task(`t${next++}`, 2, 'staging', false), age: 0 });
-    const healthy = tasks.filter((t) => t.phase !== 'killing' && t.healthy).length;
+    for (let i = 0; i < plan.launch; i++) tasks.push({ ...task(`t${next++}`, 2, 'staging'), age: 0 });
+    const healthy = tasks.filter((t) => t.phase === 'running' && t.healthy === true).length;
     minSeen = Math.min(minSeen, healthy);
     maxSeen = Math.max(maxSeen, tasks.length);
-    const done = tasks.length === instances && tasks.every((t) => t.version === 2 && t.healthy);
+    const done = tasks.length === instances && tasks.every((t) => t.version === 2 && t.healthy === true);
     if (done) return { minSeen, maxSeen, steps: step };
   }
   throw new Error('the upgrade did not finish');

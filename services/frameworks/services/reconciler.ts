@@ -4,7 +4,10 @@
  *
  * Vocabulary: a task is *live* unless it is being killed; *current* when it runs the app's current
  * version, *old* otherwise; *healthy* when running and passing its health checks (or running
- * without any). With N = `instances`:
+ * without any); *spent* when it is known to provide nothing: still staging, or running and failing
+ * a check. A task whose state or health is not known yet (adopted after a failover, before
+ * reconciliation or its first check) is neither healthy nor spent: it is waited for. With
+ * N = `instances`:
  *
  *   minHealthy = ceil(N × minimumHealthCapacity)   healthy tasks never go below this by our kills
  *   maxTotal   = N + floor(N × maximumOverCapacity) tasks alive (killing ones included) at most,
@@ -12,8 +15,8 @@
  *                min 1, over 0: nothing could be killed and nothing launched)
  *
  * Rules, applied in order:
- *   1. current tasks beyond N are killed (scale down): unhealthy first, then the newest;
- *   2. old tasks that are not healthy are killed (losing them costs no healthy capacity);
+ *   1. current tasks beyond N are killed (scale down): the not healthy first, then the newest;
+ *   2. old spent tasks are killed (losing them costs no healthy capacity);
  *   3. old healthy tasks are killed, oldest first, while healthy stays ≥ minHealthy;
  *   4. current tasks are launched up to N, within maxTotal, unless the app is backing off.
  * Replacing failed tasks is rule 4: a task that ended is simply no longer in `tasks`.
@@ -24,11 +27,19 @@ export type TaskPhase = 'staging' | 'running' | 'killing';
 export interface TaskView {
   readonly taskId: string;
   readonly version: number;
-  readonly phase: TaskPhase;
-  /** Running and passing every health check (or running when the app has none). */
-  readonly healthy: boolean;
+  /** `unknown` until the first status update (e.g. after a failover, before reconciliation). */
+  readonly phase: TaskPhase | 'unknown';
+  /**
+   * For running tasks: passing every health check (`true` as well when the app has none),
+   * failing one (`false`), or not checked yet (`undefined`).
+   */
+  readonly healthy: boolean | undefined;
   readonly launchedAtMs: number;
 }
+
+const isHealthy = (t: TaskView): boolean => t.phase === 'running' && t.healthy === true;
+const isSpent = (t: TaskView): boolean =>
+  t.phase === 'staging' || (t.phase === 'running' && t.healthy === false);
 
 export interface UpgradeStrategy {
   readonly minimumHealthCapacity: number;
@@ -84,18 +95,18 @@ export function planApp(input: AppPlanInput): AppPlan {
   const old = live.filter((t) => t.version !== input.version);
   const kill: { taskId: string; reason: KillReason }[] = [];
 
-  // 1. Scale down: the unhealthy first, then the newest.
+  // 1. Scale down: the not healthy first, then the newest.
   const excess = [...current]
-    .sort((a, b) => Number(a.healthy) - Number(b.healthy) || newestFirst(a, b))
+    .sort((a, b) => Number(isHealthy(a)) - Number(isHealthy(b)) || newestFirst(a, b))
     .slice(0, Math.max(0, current.length - n));
   for (const t of excess) kill.push({ taskId: t.taskId, reason: 'scale-down' });
 
-  // 2-3. Old tasks: the unhealthy cost nothing; healthy ones only down to minHealthy.
-  let healthy = live.filter((t) => t.healthy && !excess.includes(t)).length;
-  const oldestFirst = [...old].sort((a, b) => Number(a.healthy) - Number(b.healthy) || newestFirst(b, a));
-  for (const t of oldestFirst) {
-    if (t.healthy) {
-      if (healthy - 1 < minHealthy) continue;
+  // 2-3. Old tasks: the spent cost nothing; healthy ones only down to minHealthy; others wait.
+  let healthy = live.filter((t) => isHealthy(t) && !excess.includes(t)).length;
+  const oldestFirst = [...old].sort((a, b) => newestFirst(b, a));
+  for (const t of [...oldestFirst.filter(isSpent), ...oldestFirst.filter(isHealthy)]) {
+    if (isHealthy(t)) {
+      if (healthy - 1 < minHealthy) break;
       healthy--;
     }
     kill.push({ taskId: t.taskId, reason: 'upgrade' });
@@ -110,7 +121,7 @@ export function planApp(input: AppPlanInput): AppPlan {
   const backingOff = input.backoffUntilMs !== undefined && input.nowMs < input.backoffUntilMs;
   const launch = backingOff ? 0 : Math.min(wanted, room);
 
-  const healthyCurrent = current.filter((t) => t.healthy).length;
+  const healthyCurrent = current.filter(isHealthy).length;
   const settled = old.length === 0 && current.length === n && healthyCurrent === n && alreadyKilling === 0;
   return {
     launch,

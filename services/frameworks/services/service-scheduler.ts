@@ -20,10 +20,11 @@ import {
   type ReconcileTask,
 } from '../../scheduler/index.js';
 import type { LeaderScheduler, SchedulerContext, TaskControl } from '../common/daemon.js';
-import { launchTask, needsOf } from '../common/runnable.js';
+import { needsOf } from '../common/runnable.js';
 import type { StateDocument } from '../common/state-document.js';
 import type { AppSpec } from './app-definition.js';
 import type { OfferRound } from '../common/offer-round.js';
+import { appLaunches, appTaskId } from './app-launches.js';
 import { appView, deploymentView, type TaskFailure, type TaskRuntime, waitingView } from './app-views.js';
 import { HealthMonitor, isSchedulerCheck } from './health-monitor.js';
 import { servicesRouter } from './http-api.js';
@@ -105,59 +106,32 @@ export class ServiceScheduler implements LeaderScheduler {
 
   async onOffers(offers: readonly Offer[]): Promise<readonly OfferLaunch[]> {
     const now = this.clock.nowMs();
-    const requests: (PlacementRequest & { app: ops.AppRecord })[] = [];
+    const requests: PlacementRequest[] = [];
+    const apps = new Map<string, ops.AppRecord>();
     for (const app of this.sortedApps()) {
       const count = this.plan(app, now).launch;
       if (count === 0) continue;
-      const placed = this.tasksOf(app.spec.id)
+      const { spec } = app;
+      const placed = this.tasksOf(spec.id)
         .filter(([id]) => this.runtime.get(id)?.phase !== 'killing')
         .map(([, t]) => ({ hostname: t.hostname, attributes: t.attributes }));
-      const { spec } = app;
-      requests.push({
-        app,
-        key: spec.id,
-        count,
-        needs: needsOf(spec, spec.ports.length),
-        constraints: spec.constraints,
-        placed,
-        role: spec.role ?? this.context.role,
-      });
+      const needs = needsOf(spec, spec.ports.length);
+      const role = spec.role ?? this.context.role;
+      requests.push({ key: spec.id, count, needs, constraints: spec.constraints, placed, role });
+      apps.set(spec.id, app);
     }
     if (requests.length === 0) return [];
     const plan = planPlacements(offers, requests);
     for (const [appId, considered] of plan.considered)
       this.rounds.set(appId, { atMs: now, offers: considered });
-
-    const records: Record<string, ops.TaskRecord> = {};
-    const byOffer = new Map<Offer, OfferLaunch['tasks'][number][]>();
-    for (const placement of plan.placements) {
-      const app = requests.find((r) => r.key === placement.key)?.app;
-      if (app === undefined) continue;
-      const taskId = `${app.spec.id}.${randomUUID()}`;
-      const { offer } = placement;
-      records[taskId] = {
-        appId: app.spec.id,
-        version: app.version,
-        agentId: offer.agent_id.value,
-        hostname: offer.hostname,
-        host: offer.url?.address.ip ?? offer.hostname,
-        ports: placement.ports,
-        attributes: offer.attributes,
-        launchedAtMs: now,
-      };
-      const task = launchTask(app.spec, placement, {
-        taskId,
-        name: app.spec.id,
-        labels: { 'meso.app': app.spec.id, 'meso.version': String(app.version) },
-        killGracePeriodMs: app.spec.killGracePeriodSeconds * 1000,
-      });
-      byOffer.set(offer, [...(byOffer.get(offer) ?? []), task]);
-    }
+    const { records, launches } = appLaunches(plan.placements, apps, now, (appId) =>
+      appTaskId(appId, randomUUID()),
+    );
     // Recorded before launching: a successor must know every task we may have started.
     await this.state.update((s) => ops.addTasks(s, records));
     for (const taskId of Object.keys(records))
       this.setRuntime(taskId, { phase: 'staging', mesosState: 'TASK_STAGING' });
-    return [...byOffer].map(([offer, tasks]) => ({ offer, tasks }));
+    return launches;
   }
 
   async onUpdate(status: TaskStatus): Promise<void> {
@@ -258,17 +232,22 @@ export class ServiceScheduler implements LeaderScheduler {
     return Object.entries(this.state.value.tasks).filter(([, t]) => t.appId === appId);
   }
 
+  /** See `TaskView.healthy`: `undefined` while a running task awaits its first check verdict. */
+  private healthOf(taskId: string, app: ops.AppRecord): boolean | undefined {
+    if (this.runtime.get(taskId)?.phase !== 'running') return undefined;
+    return app.spec.healthChecks.some(isSchedulerCheck) ? this.health.isHealthy(taskId) : true;
+  }
+
   private isHealthy(taskId: string, app: ops.AppRecord): boolean {
-    if (this.runtime.get(taskId)?.phase !== 'running') return false;
-    return !app.spec.healthChecks.some(isSchedulerCheck) || this.health.isHealthy(taskId) === true;
+    return this.healthOf(taskId, app) === true;
   }
 
   private plan(app: ops.AppRecord, nowMs: number): AppPlan {
     const tasks: TaskView[] = this.tasksOf(app.spec.id).map(([taskId, t]) => ({
       taskId,
       version: t.version,
-      phase: this.runtime.get(taskId)?.phase ?? 'staging',
-      healthy: this.isHealthy(taskId, app),
+      phase: this.runtime.get(taskId)?.phase ?? 'unknown',
+      healthy: this.healthOf(taskId, app),
       launchedAtMs: t.launchedAtMs,
     }));
     return planApp({
@@ -290,7 +269,7 @@ export class ServiceScheduler implements LeaderScheduler {
         id,
         record,
         runtime: this.runtime.get(id),
-        healthy: this.runtime.get(id)?.phase === 'running' ? this.isHealthy(id, app) : undefined,
+        healthy: this.healthOf(id, app),
         checks: this.health.states(id),
       })),
       backoff: this.backoffs.get(app.spec.id),

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { invalidCall, MesoError } from '../../core/errors.js';
 import { bool, IdSchema, num } from '../../core/v1/common.js';
 
-export const MASTER_CALLS = [
+const MASTER_CALLS = [
   'GET_HEALTH',
   'GET_FLAGS',
   'GET_VERSION',
@@ -61,7 +61,7 @@ const ScalarMapSchema = z
   .default({})
   .transform((map) => Object.fromEntries(Object.entries(map).map(([name, s]) => [name, s.value])));
 
-export const QuotaConfigSchema = z.object({
+const QuotaConfigSchema = z.object({
   role: z.string(),
   guarantees: ScalarMapSchema,
   limits: ScalarMapSchema,

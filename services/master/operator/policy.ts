@@ -153,7 +153,7 @@ function snapshotOf(
 }
 
 /** Mesos's role name rules (`roles::validate`), hierarchical roles included. */
-export function validateRole(role: string): void {
+function validateRole(role: string): void {
   const fail = (why: string): never => {
     throw invalidCall(`Invalid role '${role}': ${why}`);
   };

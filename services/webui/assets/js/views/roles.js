@@ -58,7 +58,11 @@ export function rolesView(store) {
       h(
         'p',
         { class: 'muted' },
-        'Change weights and quota with `meso weights set` and `meso quota set`, or the operator API.',
+        'Change weights and quota with ',
+        h('code', {}, 'meso weights set'),
+        ' and ',
+        h('code', {}, 'meso quota set'),
+        ', or the operator API.',
       ),
     );
   };

@@ -1,0 +1,216 @@
+/**
+ * The full cluster of compose/docker-compose.yml on the real engine, brought up and removed the
+ * way users do it (`scripts/up.sh`, `scripts/down.sh`), in a compose project of its own:
+ *
+ *   images built (cached between runs) → three ZooKeeper, three masters, two agents, gateway,
+ *   Prometheus → one leader, two agents → scaled to three agents → a task run by `meso run` in
+ *   the tools container, as a sibling Docker container → the leader's container killed → a new
+ *   leader, the agents back → everything removed: no container, network or volume left.
+ *
+ * Grafana is left out: its image cannot be seeded without a registry, and nothing here reads it
+ * (test/e2e/compose-files.test.ts checks its provisioning). Prometheus targets are checked to be
+ * discovered, not to be up: that depends on every daemon serving /metrics, which is the metrics
+ * work's to test.
+ *
+ * Needs a Docker engine and a compose tool; skipped without them, failed under CI. Host ports are
+ * chosen by the engine, so it runs beside a developer's own `npm run up`.
+ */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { eventually } from '../helpers/docker.js';
+import {
+  ComposeProject,
+  composeSkipReason,
+  existingVolumes,
+  FULL_COMPOSE_FILE,
+  run,
+  type ProjectResources,
+} from './helpers/compose.js';
+
+/** The parts of `/master/state` this test reads. */
+interface MasterState {
+  readonly leader_info?: { readonly hostname: string };
+  readonly slaves: readonly { readonly id: string; readonly hostname: string; readonly active: boolean }[];
+  readonly completed_frameworks: readonly {
+    readonly id: string;
+    readonly completed_tasks: readonly { readonly id: string; readonly state: string }[];
+  }[];
+}
+
+interface PrometheusTargets {
+  readonly data: { readonly activeTargets: readonly { readonly labels: Readonly<Record<string, string>> }[] };
+}
+
+/** Bounds on waiting for the cluster to change; generous, since CI machines are slow and shared. */
+const CLUSTER_CHANGE_TIMEOUT_MS = 120_000;
+const AGENTS = 2;
+
+const skip = await composeSkipReason();
+
+describe('compose cluster (compose/docker-compose.yml)', { skip }, () => {
+  const name = `meso-e2e-${randomUUID().slice(0, 8)}`;
+  let project: ComposeProject;
+  let api: string;
+  let owned: ProjectResources = { containers: [], networks: [], volumes: [] };
+  let removed = false;
+
+  const state = async (): Promise<MasterState> => {
+    const response = await fetch(`${api}/master/state`, { signal: AbortSignal.timeout(5000) });
+    if (!response.ok) throw new Error(`/master/state answered ${response.status}`);
+    return (await response.json()) as MasterState;
+  };
+  const activeAgents = (s: MasterState): string[] => s.slaves.filter((a) => a.active).map((a) => a.id);
+  /** The cluster's state once `ready` holds for it. */
+  const stateWhen = (what: string, ready: (s: MasterState) => boolean): Promise<MasterState> =>
+    eventually(
+      what,
+      async () => {
+        const s = await state();
+        return ready(s) ? s : undefined;
+      },
+      CLUSTER_CHANGE_TIMEOUT_MS,
+    );
+  const remove = async (): Promise<void> => {
+    owned = await project.resources();
+    removed = true;
+    await project.script('down.sh', []);
+  };
+
+  before(async () => {
+    project = await ComposeProject.open(name, FULL_COMPOSE_FILE, {
+      // Free host ports, so this runs beside a cluster of the developer's.
+      MESO_API_PORT: '',
+      PROMETHEUS_PORT: '',
+      GRAFANA_PORT: '',
+    });
+    await project.script('up.sh', ['--agents', String(AGENTS), '--without', 'grafana']);
+    api = await project.publishedUrl('gateway', 5050);
+  });
+
+  after(async () => {
+    // Whatever happened above, leave nothing running.
+    if (!removed && project !== undefined) await remove();
+  });
+
+  it('elects one leader and registers two agents', async () => {
+    const s = await stateWhen('a leader and two agents', (s) => activeAgents(s).length === AGENTS);
+    assert.match(s.leader_info?.hostname ?? '', /^master[123]$/);
+    assert.equal(
+      new Set(s.slaves.map((a) => a.hostname)).size,
+      s.slaves.length,
+      'agents have distinct hostnames',
+    );
+  });
+
+  it('registers a third agent when scaled to three', async () => {
+    await project.runCompose(['up', '-d', '--no-deps', '--no-recreate', '--scale', 'agent=3', 'agent']);
+    const s = await stateWhen('three agents', (s) => activeAgents(s).length === 3);
+    assert.equal(new Set(activeAgents(s)).size, 3);
+  });
+
+  it('has Prometheus scrape every master and every agent', async () => {
+    const prometheus = await project.publishedUrl('prometheus', 9090);
+    const agentAddresses = await Promise.all(
+      (await project.containers('agent')).map(async (id) => {
+        const { stdout } = await run('docker', [
+          'inspect',
+          '-f',
+          '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}',
+          id,
+        ]);
+        return `${stdout.trim()}:5051`;
+      }),
+    );
+    const wanted = ['master1:5050', 'master2:5050', 'master3:5050', ...agentAddresses].sort();
+    await eventually(
+      'every daemon among the Prometheus targets',
+      async () => {
+        const response = await fetch(`${prometheus}/api/v1/targets?state=active`);
+        const targets = ((await response.json()) as PrometheusTargets).data.activeTargets;
+        const instances = targets.map((t) => t.labels.instance ?? '').sort();
+        return JSON.stringify(instances) === JSON.stringify(wanted) ? instances : undefined;
+      },
+      CLUSTER_CHANGE_TIMEOUT_MS,
+    );
+  });
+
+  let frameworkId = '';
+  let taskId = '';
+
+  it('runs a task in a sibling container through `meso run` in the tools image', async () => {
+    const marker = `hello-${randomUUID().slice(0, 8)}`;
+    const { stdout, stderr } = await project.runCompose([
+      'run',
+      '--rm',
+      'tools',
+      'meso',
+      'run',
+      '--image',
+      'meso/busybox:latest',
+      '--timeout',
+      '2mins',
+      '--',
+      `echo ${marker}`,
+    ]);
+    assert.match(stdout, new RegExp(marker));
+    assert.match(stderr, /TASK_FINISHED/);
+    frameworkId = /framework (\S+) subscribed/.exec(stderr)?.[1] ?? '';
+    taskId = /launching task (\S+)/.exec(stderr)?.[1] ?? '';
+    assert.notEqual(frameworkId, '', stderr);
+    const s = await stateWhen('the framework completed', (s) =>
+      s.completed_frameworks.some((f) => f.id === frameworkId),
+    );
+    const framework = s.completed_frameworks.find((f) => f.id === frameworkId);
+    assert.deepEqual(
+      framework?.completed_tasks.map((t) => [t.id, t.state]),
+      [[taskId, 'TASK_FINISHED']],
+    );
+  });
+
+  let agentsBeforeFailover: string[] = [];
+  let failoverState: MasterState | undefined;
+
+  it("elects a new leader when the leading master's container is killed, and the agents come back", async () => {
+    const before = await state();
+    const deposed = before.leader_info?.hostname;
+    assert.ok(deposed !== undefined, 'a leader before the failover');
+    agentsBeforeFailover = activeAgents(before).sort();
+    const [container] = await project.containers(deposed);
+    assert.ok(container !== undefined, `a container for ${deposed}`);
+    await run('docker', ['kill', container]);
+    failoverState = await stateWhen(
+      'a new leader with every agent re-registered',
+      (s) =>
+        s.leader_info !== undefined &&
+        s.leader_info.hostname !== deposed &&
+        JSON.stringify(activeAgents(s).sort()) === JSON.stringify(agentsBeforeFailover),
+    );
+    assert.notEqual(failoverState.leader_info?.hostname, deposed);
+  });
+
+  it(
+    'keeps the completed framework and its task across the failover',
+    {
+      todo: 'the new leader rebuilds its state from re-registering agents and the ZooKeeper registry, which hold no completed frameworks or tasks',
+    },
+    () => {
+      const framework = failoverState?.completed_frameworks.find((f) => f.id === frameworkId);
+      assert.deepEqual(
+        framework?.completed_tasks.map((t) => [t.id, t.state]),
+        [[taskId, 'TASK_FINISHED']],
+      );
+    },
+  );
+
+  it('tears everything down with `npm run down`, leaving no container, network or volume', async () => {
+    await remove();
+    assert.ok(owned.containers.length > 0 && owned.networks.length > 0, 'the project owned something');
+    const left = await project.resources();
+    assert.deepEqual(left.containers, [], 'containers left');
+    assert.deepEqual(left.networks, [], 'networks left');
+    assert.deepEqual(await existingVolumes(owned.volumes), [], 'volumes left');
+    const tasks = await run('docker', ['ps', '-aq', '--filter', `label=meso.framework_id=${frameworkId}`]);
+    assert.equal(tasks.stdout.trim(), '', 'task containers left');
+  });
+});
