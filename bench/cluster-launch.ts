@@ -167,7 +167,8 @@ async function mesoPath(cluster: Cluster): Promise<LaunchPath> {
         if (event.type === 'UPDATE') {
           const { state, task_id: taskId, message } = event.update.status;
           if (state === 'TASK_RUNNING') running.add(taskId.value);
-          else if (state !== 'TASK_STARTING') throw new Error(`task ${taskId.value}: ${state} ${message ?? ''}`);
+          else if (state !== 'TASK_STARTING')
+            throw new Error(`task ${taskId.value}: ${state} ${message ?? ''}`);
           if (running.size === count) return;
         }
       }

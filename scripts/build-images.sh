@@ -9,7 +9,8 @@
 # changes takes seconds. Prints each image's size at the end.
 set -euo pipefail
 
-readonly repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+readonly repo_root
 readonly tag="${MESO_TAG:-dev}"
 readonly all_roles=(master agent gateway tools)
 

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by scripts/up.sh and scripts/down.sh (sourced, not run): which compose tool to use, which
 # file and project, and the meso-specific steps around `compose up` and `compose down`.
 #
@@ -7,7 +8,8 @@
 #   MESO_PROJECT   compose project name (default `meso`, or `meso-laptop` with --laptop)
 #   MESO_COMPOSE   the compose command to use, e.g. "docker-compose" (default: detected)
 
-readonly repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+readonly repo_root
 readonly full_file="${repo_root}/compose/docker-compose.yml"
 readonly laptop_file="${repo_root}/compose/docker-compose.laptop.yml"
 
@@ -67,11 +69,11 @@ published() { compose_run port "$1" "$2" 2>/dev/null | tail -n 1 || true; }
 # (`container:<agent>`, the compose networking model; works even when the agent is down), or it
 # carries the id a running agent reports on /state.
 remove_task_containers() {
-  local -a agents=() agent_ids=() doomed=()
+  local -a agent_containers=() agent_ids=() doomed=()
   local agent agent_id task network_mode owner
-  mapfile -t agents < <(docker ps -aq --no-trunc --filter "label=com.docker.compose.project=${project}" \
+  mapfile -t agent_containers < <(docker ps -aq --no-trunc --filter "label=com.docker.compose.project=${project}" \
     --filter "label=com.docker.compose.service=agent")
-  for agent in "${agents[@]}"; do
+  for agent in "${agent_containers[@]}"; do
     agent_id="$(docker exec "${agent}" node -e \
       "fetch('http://127.0.0.1:' + (process.env.MESO_PORT ?? 5051) + '/state')
          .then((r) => r.json()).then((s) => console.log(s.id ?? ''), () => console.log(''))" \
@@ -82,7 +84,7 @@ remove_task_containers() {
     [ -n "${task}" ] || continue
     # `container:<id>` as the agent gave it: the full id or a prefix (its hostname) of it.
     if [[ "${network_mode}" == container:?* ]]; then
-      for agent in "${agents[@]}"; do
+      for agent in "${agent_containers[@]}"; do
         [[ "${agent}" == "${network_mode#container:}"* ]] && doomed+=("${task}")
       done
     fi

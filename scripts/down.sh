@@ -6,7 +6,7 @@
 # Usage: npm run down [-- --laptop]
 # Idempotent: removing a cluster that is not there succeeds.
 set -euo pipefail
-# shellcheck source=compose-lib.sh
+# shellcheck source-path=SCRIPTDIR source=compose-lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/compose-lib.sh"
 
 main() {

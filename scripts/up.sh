@@ -14,7 +14,7 @@
 # Environment: see scripts/compose-lib.sh and the variables listed in compose/docker-compose.yml;
 # MESO_UP_TIMEOUT_SECONDS bounds the wait (300).
 set -euo pipefail
-# shellcheck source=compose-lib.sh
+# shellcheck source-path=SCRIPTDIR source=compose-lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/compose-lib.sh"
 
 readonly grafana_image="${GRAFANA_IMAGE:-grafana/grafana:11.2.0}"
@@ -102,8 +102,10 @@ print_endpoints() {
   local api="$1" prometheus grafana file="${compose_file#"${repo_root}/"}"
   echo
   echo "meso is up (compose project '${project}', ${agents} agent(s)):"
-  echo "  API and web UI   http://${api}    (the leading master, through any master)"
-  if [ "${compose_file}" = "${full_file}" ]; then
+  if [ "${compose_file}" = "${laptop_file}" ]; then
+    echo "  API and web UI   http://${api}"
+  else
+    echo "  API and web UI   http://${api}    (the leading master, through any master)"
     prometheus="$(published prometheus 9090)"
     grafana="$(published grafana 3000)"
     [ -z "${prometheus}" ] || echo "  Prometheus       http://${prometheus}"

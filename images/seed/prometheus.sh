@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Recipe for scripts/seed-images.sh: `prom/prometheus:v2.42.0`, a stand-in for the official image
 # when no registry answers, built from Debian's `prometheus` package (the same 2.42.0 release):
 # /bin/prometheus with the C library it links, busybox for `sh` and `wget` (the official image is

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Recipe for scripts/seed-images.sh: `zookeeper:3.9`, a stand-in for the official image when no
 # registry answers. Debian bookworm with a headless Java 17 and Debian's ZooKeeper (3.8, which
 # speaks the same client and quorum protocols as 3.9; meso needs nothing newer), laid out and
@@ -23,6 +24,7 @@ seed_zookeeper_3_9() {
   for jar in zookeeper.jar slf4j-simple.jar; do
     ln -s "/usr/share/java/${jar}" "rootfs${home}/lib/${jar}"
   done
+  # shellcheck disable=SC2154 # recipes_dir: set by scripts/seed-images.sh, which sources this file
   install -D -m 0755 "${recipes_dir}/zookeeper/zkServer.sh" "rootfs${home}/bin/zkServer.sh"
   install -D -m 0755 "${recipes_dir}/zookeeper/docker-entrypoint.sh" rootfs/docker-entrypoint.sh
 

@@ -129,7 +129,7 @@ class AllocationCycle {
     woken: readonly RoleMembership[] | undefined,
   ): void {
     for (;;) {
-      const usable = agent.free.usableBy(role.name);
+      const usable = agent.hasReservations ? agent.free.usableBy(role.name) : agent.free;
       if (usable.isEmpty()) return;
       const offer = this.trimToQuota(usable, role, stage);
       if (offer.isEmpty()) return;
@@ -145,6 +145,7 @@ class AllocationCycle {
   }
 
   private trimToQuota(usable: Resources, role: RoleState, stage: AllocationStage): Resources {
+    if (!this.state.hasQuotas) return usable;
     const caps = unreservedCapsMilli(
       role,
       stage,

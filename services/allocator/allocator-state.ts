@@ -28,6 +28,8 @@ export interface AgentState {
   active: boolean;
   /** Agents with gpus are offered only to GPU-aware frameworks (Mesos `--filter_gpu_resources`). */
   readonly hasGpus: boolean;
+  /** Whether any of its resources are reserved; without, every role may use all of `free` as is. */
+  readonly hasReservations: boolean;
   /** Memberships holding resources here, so removing the agent finds them without a scan. */
   readonly holders: Set<RoleMembership>;
   readonly filters: AgentOfferFilters;
@@ -84,10 +86,10 @@ interface Measured {
   readonly unreserved: ReadonlyMap<string, number>;
 }
 
-function measure(resources: Resources): Measured {
+function measure(resources: Resources, mayBeReserved: boolean): Measured {
   const all = resources.scalarQuantities();
+  if (!mayBeReserved) return { all, unreserved: all };
   const unreserved = resources.unreserved();
-  // `unreserved()` returns the same object when nothing is reserved, the common case.
   return { all, unreserved: unreserved === resources ? all : unreserved.scalarQuantities() };
 }
 
@@ -149,6 +151,7 @@ export class AllocatorState {
       free: total,
       active: true,
       hasGpus: total.scalarMilli('gpus') > 0,
+      hasReservations: total.reservedRoles().size > 0,
       holders: new Set(),
       filters: new AgentOfferFilters(),
       idleSince: NOT_IDLE,
@@ -166,7 +169,7 @@ export class AllocatorState {
     for (const membership of [...agent.holders]) {
       const held = membership.allocations.get(agent);
       if (held !== undefined)
-        this.account(membership, measure(this.release(membership, agent, held)), 'unallocated');
+        this.account(membership, measure(this.release(membership, agent, held), true), 'unallocated');
       this.dropMembershipIfUnused(membership);
     }
     this.agents.delete(agent.id);
@@ -209,6 +212,11 @@ export class AllocatorState {
   hasUnmetGuarantees(): boolean {
     for (const role of this.quotaRoles) if (hasUnmetGuarantees(role)) return true;
     return false;
+  }
+
+  /** Whether any role has a quota; without, offers are never trimmed. */
+  get hasQuotas(): boolean {
+    return this.quotaRoles.size > 0;
   }
 
   /** Σ of unmet guarantees; cached until some quota role's consumption or quota changes. */
@@ -279,7 +287,7 @@ export class AllocatorState {
 
   /** Allocates `resources`, which must be free on the agent, to the membership. */
   allocate(membership: RoleMembership, agent: AgentState, resources: Resources): void {
-    const quantities = measure(resources);
+    const quantities = measure(resources, agent.hasReservations);
     agent.free = resources === agent.free ? Resources.EMPTY : agent.free.minus(resources);
     subtractQuantities(this.availableHeadroomMilli, quantities.unreserved);
     agent.idleSince = NOT_IDLE;
@@ -293,7 +301,7 @@ export class AllocatorState {
   recover(membership: RoleMembership, agent: AgentState, resources: Resources): Resources {
     const released = this.release(membership, agent, resources);
     if (released.isEmpty()) return released;
-    const quantities = measure(released);
+    const quantities = measure(released, agent.hasReservations);
     this.account(membership, quantities, 'unallocated');
     agent.free = agent.free.plus(released);
     addQuantities(this.availableHeadroomMilli, quantities.unreserved);

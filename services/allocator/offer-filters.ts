@@ -41,6 +41,8 @@ export class AgentOfferFilters {
   private readonly recycledIndices: number[] = [];
   private newestIndex = NO_SET;
   private filterCount = 0;
+  /** No filter expires before this; clearing a filter leaves it as a (lower) bound. */
+  private earliestExpiryMs = Infinity;
 
   /** Number of (framework, role) slots that hold a filter, expired ones included until pruned. */
   get size(): number {
@@ -60,35 +62,43 @@ export class AgentOfferFilters {
   }
 
   /**
-   * Earliest expiry among the refusals the last `firstUnrefused` call passed over (`Infinity` if
-   * none): until then, those slots keep refusing that candidate.
+   * When the refusals the last `firstUnrefused` call passed over may start to end: the earliest
+   * expiry of any filter on the agent, a lower bound that is cheap to keep (`Infinity` if none).
    */
   refusalsEndMs = Infinity;
 
   /**
    * The first position `i < count` whose slot `slots[i]` does not refuse `candidate` at `nowMs`, or
-   * -1. This is the hot loop of a cycle in which most frameworks filter most agents, so it reads
-   * only typed arrays and, per refused set, compares candidates by identity.
+   * -1. This is the hot loop of a cycle in which most frameworks filter most agents. While no filter
+   * on the agent has expired it reads only the 2-byte set index per slot (the expiries are four
+   * times larger and would mostly miss the cache) and checks each refused set once per call.
    */
   firstUnrefused(slots: Int32Array, count: number, candidate: Resources, nowMs: number): number {
+    if (nowMs >= this.earliestExpiryMs) this.dropExpired(nowMs);
     const indices = this.setIndices;
-    const expiries = this.expiresAtMs;
-    let earliestEndMs = Infinity;
+    let coveringIndex = -1;
     let position = 0;
     for (; position < count; position++) {
       const slot = slots[position]!;
       const index = slot < indices.length ? indices[slot]! : NO_SET;
-      if (index === NO_SET) break;
-      const untilMs = expiries[slot]!;
-      if (untilMs <= nowMs) {
-        this.clear(slot);
-        break;
-      }
-      if (!this.covers(index, candidate)) break;
-      if (untilMs < earliestEndMs) earliestEndMs = untilMs;
+      if (index === coveringIndex) continue;
+      if (index === NO_SET || !this.covers(index, candidate)) break;
+      coveringIndex = index;
     }
-    this.refusalsEndMs = earliestEndMs;
+    this.refusalsEndMs = this.earliestExpiryMs;
     return position < count ? position : -1;
+  }
+
+  /** Clears every expired filter and makes `earliestExpiryMs` exact again: O(slots), once per expiry. */
+  private dropExpired(nowMs: number): void {
+    let earliestMs = Infinity;
+    for (let slot = 0; slot < this.setIndices.length; slot++) {
+      if (this.setIndices[slot] === NO_SET) continue;
+      const untilMs = this.expiresAtMs[slot]!;
+      if (untilMs <= nowMs) this.clear(slot);
+      else if (untilMs < earliestMs) earliestMs = untilMs;
+    }
+    this.earliestExpiryMs = earliestMs;
   }
 
   /**
@@ -130,6 +140,7 @@ export class AgentOfferFilters {
       this.ensureSlot(slot);
       this.sets[index]!.references++;
       this.expiresAtMs[slot] = untilMs;
+      if (untilMs < this.earliestExpiryMs) this.earliestExpiryMs = untilMs;
     }
     if (previous === NO_SET && index !== NO_SET) this.filterCount++;
     if (previous !== NO_SET && index === NO_SET) this.filterCount--;

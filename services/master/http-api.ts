@@ -182,7 +182,10 @@ export function createMasterApp(
       ...(taskId !== undefined && { taskId }),
     });
   });
-  readOnly(both('/flags'), () => ({ flags: master.config.flags }));
+  // This master's own flags: every master answers.
+  app.get(both('/flags'), (_req, res) => {
+    res.json({ flags: master.config.flags });
+  });
 
   app.get(both('/redirect'), (_req, res) => {
     const leader = leadership.leader();

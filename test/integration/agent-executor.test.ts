@@ -114,19 +114,18 @@ describe('custom executors and the executor API', () => {
         ...overrides,
       });
 
-      assert.equal((await post({ type: 'UPDATE', update: { status: status({}) } })).status, 403);
+      // Known to the agent (once RUN_TASK arrived) but not subscribed: 403.
+      await waitFor(
+        async () => (await post({ type: 'UPDATE', update: { status: status({}) } })).status === 403,
+        10_000,
+        'an UPDATE before SUBSCRIBE to be refused with 403',
+      );
       const unknown = await post({ type: 'SUBSCRIBE', executor_id: { value: 'nobody' }, subscribe: {} });
       assert.equal(unknown.status, 400);
       assert.match(await unknown.text(), /Executor cannot be found/);
 
-      const subscription = await waitFor(
-        async () => {
-          const response = await post({ type: 'SUBSCRIBE', subscribe: {} });
-          return response.status === 200 && response;
-        },
-        10_000,
-        'a subscription once the executor is known',
-      );
+      const subscription = await post({ type: 'SUBSCRIBE', subscribe: {} });
+      assert.equal(subscription.status, 200);
       assert.ok(subscription.body !== null);
       const events = readRecords(subscription.body)[Symbol.asyncIterator]();
       const nextEvent = async (): Promise<{ type: string } & Record<string, unknown>> => {

@@ -61,6 +61,7 @@ describe('HA: leader failover', { skip: zooKeeperSkipReason() }, () => {
     assert.equal(redirect.status, 307);
     assert.equal(redirect.headers.get('location'), location);
     assert.equal((await fetch(`${standby.url}/health`)).status, 200);
+    assert.equal((await fetch(`${standby.url}/master/flags`, { redirect: 'manual' })).status, 200);
 
     const standbyState = await masterState(standby);
     assert.equal(standbyState.elected_time, undefined);

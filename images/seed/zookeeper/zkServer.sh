@@ -7,7 +7,8 @@
 #                                  exits 0 when it serves (standalone, leader or follower), 1 if not
 set -euo pipefail
 
-readonly home="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
+home="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
+readonly home
 readonly config="${ZOOCFGDIR:-/conf}/zoo.cfg"
 
 # The client port: `clientPort=`, else the `;port` suffix of this server's `server.<myid>=` line.

@@ -9,7 +9,6 @@ import type { TaskControl } from '../common/daemon.js';
 
 export class RecordingControl implements TaskControl {
   readonly kills: string[] = [];
-  demandChecks = 0;
 
   kill(taskId: string): Promise<void> {
     this.kills.push(taskId);
@@ -21,7 +20,7 @@ export class RecordingControl implements TaskControl {
   }
 
   demandChanged(): void {
-    this.demandChecks++;
+    // Schedulers call this after every change; tests ask `wantsOffers()` directly.
   }
 }
 

@@ -48,6 +48,11 @@ const DEFAULT_BASE_ENV: Readonly<Record<string, string>> = {
 /** Terminations kept for `wait` after their container ended; the oldest are forgotten first. */
 const MAX_REMEMBERED_TERMINATIONS = 1000;
 
+interface ProcessExit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+}
+
 interface ProcessContainer {
   readonly child: ChildProcess;
   readonly pid: number;
@@ -108,6 +113,7 @@ export class ProcessContainerizer implements Containerizer, AsyncDisposable {
       throw err;
     });
     let child: ChildProcess;
+    let exit: Promise<ProcessExit>;
     try {
       child = spawn(file, args, {
         argv0,
@@ -116,6 +122,8 @@ export class ProcessContainerizer implements Containerizer, AsyncDisposable {
         detached: true,
         stdio: ['ignore', stdout.fd, stderr.fd],
       });
+      // Listened for at once: a short task may exit while the descriptors below are being closed.
+      exit = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
       await spawned(child);
     } catch (err) {
       throw new MesoError(
@@ -130,7 +138,7 @@ export class ProcessContainerizer implements Containerizer, AsyncDisposable {
       await Promise.all([stdout.close(), stderr.close()]);
     }
     const pid = child.pid as number;
-    this.track(spec, child, pid);
+    this.track(spec, child, pid, exit);
     this.log.info('container launched', { containerId: spec.containerId, taskId: spec.taskId, pid });
     return 'launched';
   }
@@ -178,7 +186,7 @@ export class ProcessContainerizer implements Containerizer, AsyncDisposable {
     await this.killAll(0);
   }
 
-  private track(spec: ContainerSpec, child: ChildProcess, pid: number): void {
+  private track(spec: ContainerSpec, child: ChildProcess, pid: number, exit: Promise<ProcessExit>): void {
     let resolveExited!: (t: Termination) => void;
     const container: ProcessContainer = {
       child,
@@ -189,7 +197,7 @@ export class ProcessContainerizer implements Containerizer, AsyncDisposable {
       killRequested: false,
       cancelKillTimers: new Set(),
     };
-    child.once('exit', (code, signal) => {
+    void exit.then(({ code, signal }) => {
       for (const cancel of container.cancelKillTimers) cancel();
       container.cancelKillTimers.clear();
       // Whatever the task left running in its group goes with it.
