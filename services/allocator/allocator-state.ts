@@ -3,7 +3,7 @@
  * agents' free resources, the role and framework sorters, quota consumption, the available
  * headroom and offer filters. Every primitive costs work proportional to what it changes.
  */
-import { MesoError } from '../core/errors.js';
+import { invalidCall, MesoError } from '../core/errors.js';
 import type { AgentId, FrameworkId } from '../core/ids.js';
 import { Resources } from '../core/resources.js';
 import { DrfSorter, ShareBasis } from './drf-sorter.js';
@@ -197,6 +197,11 @@ export class AllocatorState {
   }
 
   setWeights(weights: ReadonlyMap<string, number>): void {
+    for (const [role, weight] of weights) {
+      // Shares are divided by weights; the master validates UPDATE_WEIGHTS, so this is a bug guard.
+      if (!(weight > 0) || !Number.isFinite(weight))
+        throw invalidCall(`weight ${weight} of role '${role}' is not positive`);
+    }
     this.weights = weights;
     for (const name of this.roles.keys()) this.roleSorter.setWeight(name, weights.get(name) ?? 1);
   }

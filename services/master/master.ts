@@ -34,10 +34,12 @@ import { AgentRegistry } from './agent-registry.js';
 import { MasterEventBus } from './master-events.js';
 import { RolePolicy } from './operator/policy.js';
 import { isRejection, planLaunches } from './launch-validation.js';
+import { masterStatus, reconciliationAnswers } from './task-statuses.js';
 import { MAX_REFUSE_MS, MAX_STATUSES_PER_TASK, type MasterConfig } from './master-config.js';
 import { validateFrameworkInfo } from './framework-validation.js';
 import {
   agentTaskKey,
+  newFrameworkRecord,
   pushBounded,
   type AgentRecord,
   type FrameworkRecord,
@@ -156,7 +158,7 @@ export class Master {
       this.log.info('framework re-subscribed', { frameworkId: id, name: info.name });
       this.events.emit({ type: 'FRAMEWORK_UPDATED', framework: fw });
     } else {
-      fw = this.newFrameworkRecord(id, withId, roles, suppressed);
+      fw = newFrameworkRecord(id, withId, roles, suppressed, this.nowSec());
       this.frameworks.set(id, fw);
       this.deps.allocator.addFramework(id, this.descriptor(fw), [], true);
       this.log.info('framework subscribed', { frameworkId: id, name: info.name, roles: roles.join(',') });
@@ -356,7 +358,7 @@ export class Master {
     const known = this.frameworks.get(id);
     if (known !== undefined) return known;
     if (this.completedFrameworks.some((f) => f.id === id)) return undefined;
-    const fw = this.newFrameworkRecord(id, info, frameworkRoles(info), new Set());
+    const fw = newFrameworkRecord(id, info, frameworkRoles(info), new Set(), this.nowSec());
     fw.state = 'recovered';
     this.frameworks.set(id, fw);
     this.deps.allocator.addFramework(id, this.descriptor(fw), [], false);
@@ -656,19 +658,7 @@ export class Master {
     message: string,
     agentId?: string,
   ): TaskStatus {
-    const isRecord = 'frameworkId' in task;
-    const taskId = isRecord ? task.taskId : task.task_id.value;
-    const agent = agentId ?? (isRecord ? task.agentId : task.agent_id.value);
-    return {
-      task_id: { value: taskId },
-      state,
-      source: 'SOURCE_MASTER',
-      reason,
-      message,
-      agent_id: { value: agent },
-      timestamp: this.nowSec(),
-      ...(isRecord && task.executorId !== undefined && { executor_id: { value: task.executorId } }),
-    };
+    return masterStatus(task, state, reason, message, this.nowSec(), agentId);
   }
 
   findTask(fw: FrameworkRecord, taskId: string): TaskRecord | undefined {
@@ -725,58 +715,12 @@ export class Master {
    * tasks the master does not know. Reconciliation updates carry no uuid and are never acknowledged.
    */
   reconcile(fw: FrameworkRecord, tasks: readonly { task_id: Id; agent_id?: Id }[]): void {
-    const answer = (task: TaskRecord): void => {
-      const latest = task.latestStatus;
-      this.sendStatus(fw, {
-        task_id: { value: task.taskId },
-        state: task.state,
-        source: 'SOURCE_MASTER',
-        reason: 'REASON_RECONCILIATION',
-        message: 'Reconciliation: latest task status',
-        agent_id: { value: task.agentId },
-        timestamp: this.nowSec(),
-        ...(task.executorId !== undefined && { executor_id: { value: task.executorId } }),
-        ...(latest?.healthy !== undefined && { healthy: latest.healthy }),
-        ...(task.unreachableTimeSec !== undefined && {
-          unreachable_time: { nanoseconds: Math.round(task.unreachableTimeSec * 1e9) },
-        }),
-      });
-    };
-    if (tasks.length === 0) {
-      for (const task of [...fw.tasks.values(), ...fw.unreachableTasks.values()]) answer(task);
-      return;
-    }
-    for (const { task_id, agent_id } of tasks) {
-      const task = this.findTask(fw, task_id.value);
-      if (task !== undefined) {
-        answer(task);
-        continue;
-      }
-      const agent = agent_id === undefined ? undefined : this.agents.get(agent_id.value as AgentId);
-      // Mesos: a task on an agent the registry lists but that has not re-registered since the
-      // failover gets no answer; the agent's re-registration, or its removal, will tell.
-      if (agent === undefined && this.agents.recovered.has(agent_id?.value as AgentId)) continue;
-      const [state, message] =
-        agent_id === undefined
-          ? (['TASK_UNKNOWN', 'Reconciliation: task is unknown'] as const)
-          : agent === undefined
-            ? ([
-                'TASK_UNKNOWN',
-                'Reconciliation: task is unknown to the master and its agent is unknown',
-              ] as const)
-            : agent.state === 'unreachable'
-              ? (['TASK_UNREACHABLE', 'Reconciliation: task is on an unreachable agent'] as const)
-              : (['TASK_GONE', 'Reconciliation: task is unknown to the agent'] as const);
-      this.sendStatus(fw, {
-        task_id,
-        state,
-        source: 'SOURCE_MASTER',
-        reason: 'REASON_RECONCILIATION',
-        message,
-        timestamp: this.nowSec(),
-        ...(agent_id !== undefined && { agent_id }),
-      });
-    }
+    const answers = reconciliationAnswers(fw, tasks, this.nowSec(), (agentId) => {
+      const agent = this.agents.get(agentId as AgentId);
+      if (agent !== undefined) return agent.state;
+      return this.agents.recovered.has(agentId as AgentId) ? 'recovered' : 'unknown';
+    });
+    for (const status of answers) this.sendStatus(fw, status);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -796,27 +740,6 @@ export class Master {
 
   private newFrameworkId(): FrameworkId {
     return `${this.deps.masterInfo.id}-${String(this.nextFrameworkNumber++).padStart(4, '0')}` as FrameworkId;
-  }
-
-  private newFrameworkRecord(
-    id: FrameworkId,
-    info: FrameworkInfo,
-    roles: readonly string[],
-    suppressedRoles: Set<string>,
-  ): FrameworkRecord {
-    return {
-      id,
-      info,
-      roles,
-      suppressedRoles,
-      state: 'subscribed',
-      registeredTimeSec: this.nowSec(),
-      tasks: new Map(),
-      unreachableTasks: new Map(),
-      completedTasks: [],
-      offers: new Set(),
-      executors: new Map(),
-    };
   }
 
   private refuse(sink: EventSink<SchedulerEvent>, message: string): undefined {

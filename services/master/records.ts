@@ -93,3 +93,26 @@ export function pushBounded<T>(list: T[], item: T, limit: number): void {
   list.push(item);
   if (list.length > limit) list.splice(0, list.length - limit);
 }
+
+/** A framework the master has just learned of (subscribed, or recovered from an agent or the registry). */
+export function newFrameworkRecord(
+  id: FrameworkId,
+  info: FrameworkInfo,
+  roles: readonly string[],
+  suppressedRoles: Set<string>,
+  nowSec: number,
+): FrameworkRecord {
+  return {
+    id,
+    info,
+    roles,
+    suppressedRoles,
+    state: 'subscribed',
+    registeredTimeSec: nowSec,
+    tasks: new Map(),
+    unreachableTasks: new Map(),
+    completedTasks: [],
+    offers: new Set(),
+    executors: new Map(),
+  };
+}
