@@ -13,7 +13,12 @@ import {
 
 const F = frameworkId('F');
 const G = frameworkId('G');
-const task = () => ({ frameworkId: F, agentId: agentId('agent-1'), role: 'r', resources: Resources.parse('cpus:2;mem:2048') });
+const task = () => ({
+  frameworkId: F,
+  agentId: agentId('agent-1'),
+  role: 'r',
+  resources: Resources.parse('cpus:2;mem:2048'),
+});
 
 describe('frameworks and agents coming and going', () => {
   it('counts a task reported by both the agent and its framework once', () => {

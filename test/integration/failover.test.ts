@@ -91,25 +91,29 @@ describe('failover and faults', () => {
       resources: 'cpus:1;mem:256;disk:0',
       attributes: 'doomed:yes',
     });
+    // One framework at a time, declining other agents' offers, so the doomed agent's resources
+    // are never held in an offer to the framework that is not looking for them.
+    const onDoomed = async (scheduler: TestScheduler) => {
+      for (;;) {
+        const offers = await scheduler.nextOffers('an offer on the doomed agent');
+        const offer = offers.find((o) => o.attributes.some((a) => a.name === 'doomed'));
+        const others = offers.filter((o) => o !== offer).map((o) => o.id);
+        if (others.length > 0) await scheduler.client.decline(others, { refuse_seconds: 60 });
+        if (offer !== undefined) return offer;
+      }
+    };
     await using aware = new TestScheduler(master.url, {
       name: 'aware',
       capabilities: [{ type: 'PARTITION_AWARE' }],
     });
     await aware.subscribe();
-    await using legacy = new TestScheduler(master.url, { name: 'legacy' });
-    await legacy.subscribe();
-    const onDoomed = async (scheduler: TestScheduler) => {
-      for (;;) {
-        const offers = await scheduler.nextOffers('an offer on the doomed agent');
-        const offer = offers.find((o) => o.attributes.some((a) => a.name === 'doomed'));
-        if (offer !== undefined) return offer;
-      }
-    };
     const awareOffer = await onDoomed(aware);
     await aware.client.launch(awareOffer, [
       commandTask(awareOffer, 'aware-task', 'sleep 120', 'cpus:0.5;mem:64'),
     ]);
     await aware.nextUpdate('aware-task', 'TASK_RUNNING');
+    await using legacy = new TestScheduler(master.url, { name: 'legacy' });
+    await legacy.subscribe();
     const legacyOffer = await onDoomed(legacy);
     await legacy.client.launch(legacyOffer, [
       commandTask(legacyOffer, 'legacy-task', 'sleep 120', 'cpus:0.5;mem:64'),
