@@ -10,8 +10,8 @@
  *
  * Also measured per grid cell:
  * - one incremental event: a task's resources recovered on one agent, then a cycle for that agent;
- * - heap bytes per agent: (heapUsed + arrayBuffers) growth while adding the agents, and again at
- *   the end with every filter installed. Exact after `global.gc()` when run with `--expose-gc`,
+ * - heap bytes per agent: (heapUsed + arrayBuffers) growth from adding the agents (frameworks are
+ *   added first, outside the measurement), and again at the end with every filter installed. Exact after `global.gc()` when run with `--expose-gc`,
  *   approximate (no collection between readings) otherwise; the output says which;
  * - the same scenario on `NaiveDrfAllocator` (below), which re-sorts every role and framework on
  *   every pick: every round on small grids, else only the first `--naive-rounds` (it is too slow
@@ -54,10 +54,7 @@ const OPTIONS: AllocatorOptions = {
 };
 
 /** What the scenario calls; both the real and the naive allocator provide it. */
-export type DeclineOffersSubject = Pick<
-  Allocator,
-  'addFramework' | 'addAgent' | 'recoverResources' | 'allocate'
->;
+type DeclineOffersSubject = Pick<Allocator, 'addFramework' | 'addAgent' | 'recoverResources' | 'allocate'>;
 
 interface Settings {
   readonly agents: readonly number[];
@@ -82,13 +79,17 @@ function parseSettings(args: readonly string[]): Settings {
       ?.split(',')
       .map((n) => Number(n.replaceAll('_', ''))) ?? [...fallback];
   const grid = args.includes('--quick') ? QUICK_GRID : FULL_GRID;
+  const positive = (n: number, flag: string): number => {
+    if (!Number.isInteger(n) || n <= 0) throw new Error(`${flag} needs positive integers, got ${n}`);
+    return n;
+  };
   const rounds = value('--rounds');
   return {
-    agents: list('--agents', grid.agents),
-    frameworks: list('--frameworks', grid.frameworks),
-    rounds: rounds === undefined ? undefined : Number(rounds),
-    naiveRounds: Number(value('--naive-rounds') ?? 4),
-    events: Number(value('--events') ?? 200),
+    agents: list('--agents', grid.agents).map((n) => positive(n, '--agents')),
+    frameworks: list('--frameworks', grid.frameworks).map((n) => positive(n, '--frameworks')),
+    rounds: rounds === undefined ? undefined : positive(Number(rounds), '--rounds'),
+    naiveRounds: positive(Number(value('--naive-rounds') ?? 4), '--naive-rounds'),
+    events: positive(Number(value('--events') ?? 200), '--events'),
   };
 }
 
@@ -99,10 +100,13 @@ function memoryBytes(): number {
   return usage.heapUsed + usage.arrayBuffers;
 }
 
-function setUp(subject: DeclineOffersSubject, agents: number, frameworks: number): void {
+function addFrameworks(subject: DeclineOffersSubject, frameworks: number): void {
   for (let i = 0; i < frameworks; i++) {
     subject.addFramework(frameworkIdOf(i), { roles: [ROLE], suppressedRoles: [], gpuAware: false }, [], true);
   }
+}
+
+function addAgents(subject: DeclineOffersSubject, agents: number, frameworks: number): void {
   for (let i = 0; i < agents; i++) {
     const agentId = agentIdOf(i);
     subject.addAgent(agentId, { hostname: `${agentId}.bench`, total: Resources.parse(AGENT_RESOURCES) }, [
@@ -291,9 +295,10 @@ function benchmarkCell(agents: number, frameworks: number, settings: Settings) {
   // Round 0 runs on cold code in both allocators; compare from round 1 when there is one.
   const comparedFrom = naiveRounds > 1 ? 1 : 0;
 
-  const baseBytes = memoryBytes();
   const allocator = new HierarchicalAllocator(OPTIONS);
-  setUp(allocator, agents, frameworks);
+  addFrameworks(allocator, frameworks);
+  const baseBytes = memoryBytes();
+  addAgents(allocator, agents, frameworks);
   const setupBytes = memoryBytes();
   const meso = runRounds(allocator, rounds, naiveRounds);
   const filteredBytes = memoryBytes();
@@ -306,7 +311,8 @@ function benchmarkCell(agents: number, frameworks: number, settings: Settings) {
   );
 
   const naive = new NaiveDrfAllocator(OPTIONS);
-  setUp(naive, agents, frameworks);
+  addFrameworks(naive, frameworks);
+  addAgents(naive, agents, frameworks);
   const baseline = runRounds(naive, naiveRounds, naiveRounds);
   const sameOffers = baseline.fingerprints.every((print, round) => print === meso.fingerprints[round]);
 
