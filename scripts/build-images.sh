@@ -30,7 +30,7 @@ label_args() {
 
 main() {
   local -a roles=("$@")
-  [ "${#roles[@]}" -eq 0 ] && roles=("${all_roles[@]}")
+  if [ "${#roles[@]}" -eq 0 ]; then roles=("${all_roles[@]}"); fi
   "${repo_root}/scripts/seed-images.sh" node:22-bookworm-slim
   local -a labels
   mapfile -t labels < <(label_args)

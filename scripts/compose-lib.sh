@@ -78,18 +78,18 @@ remove_task_containers() {
       "fetch('http://127.0.0.1:' + (process.env.MESO_PORT ?? 5051) + '/state')
          .then((r) => r.json()).then((s) => console.log(s.id ?? ''), () => console.log(''))" \
       2>/dev/null || true)"
-    [ -n "${agent_id}" ] && agent_ids+=("${agent_id}")
+    if [ -n "${agent_id}" ]; then agent_ids+=("${agent_id}"); fi
   done
   while read -r task network_mode owner; do
     [ -n "${task}" ] || continue
     # `container:<id>` as the agent gave it: the full id or a prefix (its hostname) of it.
     if [[ "${network_mode}" == container:?* ]]; then
       for agent in "${agent_containers[@]}"; do
-        [[ "${agent}" == "${network_mode#container:}"* ]] && doomed+=("${task}")
+        if [[ "${agent}" == "${network_mode#container:}"* ]]; then doomed+=("${task}"); fi
       done
     fi
     for agent_id in "${agent_ids[@]}"; do
-      [ "${owner}" = "${agent_id}" ] && doomed+=("${task}")
+      if [ "${owner}" = "${agent_id}" ]; then doomed+=("${task}"); fi
     done
   done < <(docker ps -aq --filter label=meso.agent_id |
     xargs -r docker inspect -f '{{.Id}} {{.HostConfig.NetworkMode}} {{index .Config.Labels "meso.agent_id"}}')

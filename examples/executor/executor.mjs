@@ -220,6 +220,11 @@ async function subscribeOnce() {
       unacknowledged_updates: [...unacknowledged.values()].map((status) => ({ status })),
     },
   });
+  if (res.status >= 400 && res.status < 500) {
+    // The agent does not know this executor (any more): nothing to wait for.
+    log(`SUBSCRIBE refused with ${res.status}: ${await res.text()}; exiting`);
+    process.exit(1);
+  }
   if (res.status !== 200 || res.body === null)
     throw new Error(`SUBSCRIBE answered ${res.status}: ${await res.text()}`);
   let buffer = Buffer.alloc(0);

@@ -21,6 +21,9 @@
  * - The request body is buffered (bounded by `maxBodyBytes`, 413 beyond) so it can be replayed on
  *   a redirect; the response is streamed, so RecordIO event streams (`SUBSCRIBE`) pass through
  *   for as long as both sides keep them open.
+ * - A request is sent again only after a redirect, a 503, or no answer at all (refused, reset,
+ *   timed out). In the last case a master may have acted on it before its connection broke, so a
+ *   non-idempotent call can be applied twice, as when a client retries by itself.
  * - When no master gives an answer, the client gets 503 naming the masters tried.
  * - The gateway keeps no other state: any number of them may run, and a restart loses nothing.
  */

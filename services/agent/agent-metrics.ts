@@ -135,7 +135,12 @@ export class AgentInstrumentation {
 
   /** Usage of every running task container, summed by framework and role. */
   private async collectContainers(sink: GaugeSink, registry: TaskRegistry): Promise<void> {
-    const running = [...registry.tasks()].filter((task) => task.launched && isLive(task));
+    // One entry per container: a custom executor's tasks share its container.
+    const running = [
+      ...new Map(
+        [...registry.tasks()].filter((task) => task.launched && isLive(task)).map((t) => [t.containerId, t]),
+      ).values(),
+    ];
     const usages = await Promise.all(
       running.map((task) => task.containerizer?.usage(task.containerId).catch(() => undefined)),
     );

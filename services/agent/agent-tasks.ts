@@ -167,6 +167,8 @@ export class AgentTasks {
    */
   async stopUnrecoverable(graceMs: number): Promise<void> {
     await this.supervisor.killAll(graceMs, (containerizer) => containerizer?.survivesAgentRestart !== true);
+    // Their last updates are checkpointed, and sent at once (the caller awaits the calls).
+    await this.updates.flush();
   }
 
   /** No more sending and no more timers; containers and executors are left alone. */

@@ -161,8 +161,11 @@ export class Agent implements AsyncDisposable {
   private terminate(killTasks: boolean): Promise<void> {
     this.stopping ??= (async () => {
       const graceMs = this.deps.config.executorShutdownGracePeriodMs;
-      // While still connected, so that their last updates can reach the master.
-      if (!killTasks) await this.tasks.stopUnrecoverable(graceMs);
+      if (!killTasks) {
+        // While still connected, so that their last updates can reach the master.
+        await this.tasks.stopUnrecoverable(graceMs);
+        await Promise.allSettled([...this.requests]);
+      }
       this.moveTo('stopped');
       this.stopController.abort();
       this.stopPing();

@@ -7,49 +7,19 @@ import { after, beforeEach, describe, it } from 'node:test';
 import type { AgentEvent } from '../core/agent-protocol.js';
 import { ManualClock } from '../core/clock.js';
 import { MesoError } from '../core/errors.js';
-import type { AgentId, ContainerId } from '../core/ids.js';
-import type { FrameworkInfo } from '../core/v1/cluster.js';
+import type { ContainerId } from '../core/ids.js';
 import type { TaskStatus } from '../core/v1/tasks.js';
-import { silentLogger } from '../log/logger.js';
 import type { EventSink } from '../transport/event-stream.js';
-import { resolveAgentConfig } from './agent-config.js';
-import { AgentTasks } from './agent-tasks.js';
-import type { Containerizer, ContainerSpec, Termination } from './containerizer/containerizer.js';
+import type { AgentTasks } from './agent-tasks.js';
+import { FakeContainerizer } from './containerizer/fake/fake-containerizer.js';
 import { type ExecutorCall, type ExecutorEvent, parseExecutorCall } from './executor-calls.js';
-
-/** Starts "containers" at once; they end when killed, or when the test ends them. */
-class FakeContainerizer implements Containerizer {
-  readonly name = 'fake';
-  readonly launched: ContainerSpec[] = [];
-  readonly kills: number[] = [];
-  private readonly ends = new Map<ContainerId, (termination: Termination) => void>();
-  private readonly waits = new Map<ContainerId, Promise<Termination>>();
-
-  supports(): boolean {
-    return true;
-  }
-  async recover() {
-    return { recovered: [], orphansDestroyed: [] };
-  }
-  async launch(spec: ContainerSpec) {
-    this.launched.push(spec);
-    this.waits.set(spec.containerId, new Promise((resolve) => this.ends.set(spec.containerId, resolve)));
-    return 'launched' as const;
-  }
-  async wait(containerId: ContainerId) {
-    return this.waits.get(containerId);
-  }
-  async kill(containerId: ContainerId, gracePeriodMs: number) {
-    this.kills.push(gracePeriodMs);
-    this.end(containerId, { reason: 'killed', signal: 'SIGKILL', message: 'container was killed' });
-  }
-  async usage() {
-    return undefined;
-  }
-  end(containerId: ContainerId, termination: Termination): void {
-    this.ends.get(containerId)?.(termination);
-  }
-}
+import {
+  agentTasksFixture,
+  FIXTURE_AGENT_ID,
+  fixtureFramework,
+  statesOf,
+  until,
+} from './testing/agent-tasks-fixture.js';
 
 class RecordingSink implements EventSink<ExecutorEvent> {
   readonly events: ExecutorEvent[] = [];
@@ -70,18 +40,11 @@ class RecordingSink implements EventSink<ExecutorEvent> {
   }
 }
 
-const agentId = 'S1' as AgentId;
-const framework = (checkpoint: boolean): FrameworkInfo => ({
-  user: 'u',
-  name: 'f',
-  id: { value: 'fw' },
-  failover_timeout: 0,
-  checkpoint,
-});
+const agentId = FIXTURE_AGENT_ID;
 const runTask = (id: string, checkpoint = true): AgentEvent => ({
   type: 'RUN_TASK',
   run_task: {
-    framework_info: framework(checkpoint),
+    framework_info: fixtureFramework(checkpoint),
     task: {
       name: id,
       task_id: { value: id },
@@ -99,15 +62,6 @@ const runTask = (id: string, checkpoint = true): AgentEvent => ({
 const call = (type: ExecutorCall['type'], extra: object = {}): ExecutorCall =>
   parseExecutorCall({ type, framework_id: { value: 'fw' }, executor_id: { value: 'ex' }, ...extra });
 
-async function until<T>(probe: () => T | undefined | false): Promise<T> {
-  for (let i = 0; i < 400; i++) {
-    const value = probe();
-    if (value !== undefined && value !== false) return value;
-    await sleep(5);
-  }
-  throw new Error('condition not met');
-}
-
 describe('custom executors', () => {
   let root: string;
   let clock: ManualClock;
@@ -119,33 +73,17 @@ describe('custom executors', () => {
     root ??= await mkdtemp(join(tmpdir(), 'meso-executors-'));
     clock = new ManualClock(1_000_000);
     containerizer = new FakeContainerizer();
-    sent = [];
-    const config = resolveAgentConfig(
-      {
-        masterUrl: 'm:5050',
-        workDir: await mkdtemp(join(root, 'work-')),
-        executorRegistrationTimeoutMs: 60_000,
-        executorReregistrationTimeoutMs: 2000,
-      },
-      { cpuCount: 1, memTotalBytes: 0, diskTotalBytes: 0, hostname: 'h', primaryIpv4: undefined },
-    );
-    tasks = new AgentTasks({
-      config,
-      clock,
-      log: silentLogger,
-      containerizers: [containerizer],
-      agentEndpoint: '127.0.0.1:5051',
-      agentInfo: () => ({ hostname: 'h', port: 5051, resources: [], attributes: [], id: { value: agentId } }),
-      sendUpdate: (update) => sent.push(update.status),
-      sendExecutorMessage: () => undefined,
-    });
+    const workDir = await mkdtemp(join(root, 'work-'));
+    ({ tasks, sent } = agentTasksFixture(workDir, clock, [containerizer], {
+      executorRegistrationTimeoutMs: 60_000,
+      executorReregistrationTimeoutMs: 2000,
+    }));
     await tasks.registered(agentId);
     tasks.updates.resume();
   });
   after(() => rm(root, { recursive: true, force: true }));
 
-  const states = (taskId: string): string[] =>
-    sent.filter((s) => s.task_id.value === taskId).map((s) => `${s.state}/${s.reason ?? ''}`);
+  const states = (taskId: string): string[] => statesOf(sent, taskId);
 
   it('launches the executor with the Mesos environment and delivers queued tasks on SUBSCRIBE', async () => {
     tasks.handle(runTask('t1'), agentId);

@@ -49,7 +49,7 @@ export interface CustomExecutorsDeps {
 export class CustomExecutors {
   private readonly runs = new Map<string, ExecutorRun>();
   /** One promise per executor container, settled once its end was handled. */
-  private readonly watches = new Set<Promise<void>>();
+  private readonly watches = new Map<ExecutorRun, Promise<void>>();
   private stopped = false;
   private readonly log: Logger;
 
@@ -75,7 +75,7 @@ export class CustomExecutors {
       const run = new ExecutorRun(agentId, framework, executor, 'launching', undefined);
       run.queued.push({ tasks, group });
       this.runs.set(run.key, run);
-      this.track(this.start(run, tasks));
+      this.track(run, this.start(run, tasks));
       return;
     }
     for (const task of tasks) {
@@ -101,7 +101,7 @@ export class CustomExecutors {
     for (const task of executor.tasks.values()) task.launched = true;
     run.queued.push(...undeliveredLaunches(executor));
     this.awaitSubscription(run, this.deps.reregistrationTimeoutMs, 'REASON_EXECUTOR_REREGISTRATION_TIMEOUT');
-    this.track(this.watch(run));
+    this.track(run, this.watch(run));
   }
 
   /** After an agent restart: the executor's container ended (or vanished) while the agent was down. */
@@ -214,10 +214,13 @@ export class CustomExecutors {
     graceMs: number,
     which: (containerizer: Containerizer | undefined) => boolean,
   ): Promise<void> {
+    const ending: Promise<void>[] = [];
     for (const run of [...this.runs.values()]) {
-      if (which(run.containerizer)) this.shutdown(run.framework.id, run.executor.id, graceMs);
+      if (!which(run.containerizer)) continue;
+      this.shutdown(run.framework.id, run.executor.id, graceMs);
+      ending.push(this.watches.get(run) ?? Promise.resolve());
     }
-    await Promise.allSettled([...this.watches]);
+    await Promise.all(ending);
   }
 
   /** The agent stops: timers cancelled; executors and their containers are left alone. */
@@ -316,14 +319,12 @@ export class CustomExecutors {
   }
 
   private destroy(run: ExecutorRun, graceMs: number): void {
-    void run.containerizer
-      ?.kill(run.executor.containerId, graceMs)
-      .catch((err: unknown) =>
-        this.log.error('destroying an executor failed', {
-          executorId: run.executor.id,
-          err: (err as Error).message,
-        }),
-      );
+    void run.containerizer?.kill(run.executor.containerId, graceMs).catch((err: unknown) =>
+      this.log.error('destroying an executor failed', {
+        executorId: run.executor.id,
+        err: (err as Error).message,
+      }),
+    );
   }
 
   private addRun(run: ExecutorRun): ExecutorRun {
@@ -347,12 +348,15 @@ export class CustomExecutors {
     return run;
   }
 
-  private track(watch: Promise<void>): void {
+  private track(run: ExecutorRun, watch: Promise<void>): void {
     const tracked = watch.catch((err: unknown) =>
-      this.log.error('executor supervision failed', { err: (err as Error).message }),
+      this.log.error('executor supervision failed', {
+        executorId: run.executor.id,
+        err: (err as Error).message,
+      }),
     );
-    this.watches.add(tracked);
-    void tracked.finally(() => this.watches.delete(tracked));
+    this.watches.set(run, tracked);
+    void tracked.finally(() => this.watches.delete(run));
   }
 }
 

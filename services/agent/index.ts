@@ -36,7 +36,8 @@ export interface AgentDependencies {
   readonly log: Logger;
   /**
    * Available containerizers; `config.containerizers` picks and orders them by `name`. Their
-   * owner (the caller) disposes them: `stop()` leaves containers running.
+   * owner (the caller) disposes them: `stop()` kills only the tasks of containerizers that cannot
+   * re-attach after a restart (`survivesAgentRestart` false) and leaves the other containers running.
    */
   readonly containerizers: readonly Containerizer[];
   /** Finds the leading master. @default the fixed `config.masterUrl` (ZooKeeper URLs need one) */
@@ -55,15 +56,20 @@ export interface AgentHandle extends AsyncDisposable {
   readonly url: string;
   agentId(): AgentId | undefined;
   state(): AgentState;
-  /** Disconnects from the master and closes the HTTP API. Idempotent. */
+  /**
+   * Kills the tasks a restarted agent could not re-attach to (process tasks), reporting them, then
+   * disconnects from the master and closes the HTTP API; docker containers keep running for the
+   * next agent on the same work dir. Idempotent.
+   */
   stop(): Promise<void>;
   /** Resolves once the agent stopped: by `stop()`, or because the master sent SHUTDOWN. */
   readonly stopped: Promise<void>;
 }
 
 /**
- * Starts an agent: binds its HTTP API, then registers with the master in the background (the
- * returned promise does not wait for the master). Rejects for a containerizer named in the config
+ * Starts an agent: binds its HTTP API, recovers its checkpoint (adopting the containers of a
+ * previous run), then registers with the master in the background (the returned promise does not
+ * wait for the master). Rejects for a containerizer named in the config
  * but not supplied, an unusable master address, or a port in use.
  */
 export async function startAgent(config: AgentConfig, deps: AgentDependencies): Promise<AgentHandle> {

@@ -70,6 +70,8 @@ interface Stream {
 
 export class StatusUpdateManager {
   private readonly streams = new Map<FrameworkId, Map<TaskId, Stream>>();
+  /** `persist` calls in flight. */
+  private readonly writes = new Set<Promise<void>>();
   /** While paused (no master, or stopped) updates queue up and nothing is sent or retried. */
   private paused = true;
   private stopped = false;
@@ -163,6 +165,11 @@ export class StatusUpdateManager {
     this.streams.delete(frameworkId);
   }
 
+  /** Resolves once every queued update is durable (and, unless paused, its stream's head was sent). */
+  async flush(): Promise<void> {
+    while (this.writes.size > 0) await Promise.all([...this.writes]);
+  }
+
   /** Updates queued and not yet acknowledged, over every task's stream. */
   pendingCount(): number {
     let count = 0;
@@ -213,7 +220,10 @@ export class StatusUpdateManager {
     }
     const written = [...stream.queue];
     stream.writing = true;
-    void persist(stream.frameworkId, stream.taskId, { latestState: stream.latestState, pending: written })
+    const write = persist(stream.frameworkId, stream.taskId, {
+      latestState: stream.latestState,
+      pending: written,
+    })
       .catch((err: unknown) =>
         this.log.error('status updates could not be checkpointed; sending them anyway', {
           frameworkId: stream.frameworkId,
@@ -229,6 +239,8 @@ export class StatusUpdateManager {
           this.persist(stream);
         }
       });
+    this.writes.add(write);
+    void write.finally(() => this.writes.delete(write));
   }
 
   private markDurable(stream: Stream, written: readonly TaskStatus[]): void {

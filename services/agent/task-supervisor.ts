@@ -53,8 +53,8 @@ export interface TaskSupervisorDeps {
 }
 
 export class TaskSupervisor {
-  /** One promise per built-in task, settled once its terminal update was reported. */
-  private readonly running = new Set<Promise<void>>();
+  /** One promise per built-in task being supervised, settled once its terminal update was reported. */
+  private readonly running = new Map<TaskEntry, Promise<void>>();
   private readonly log: Logger;
 
   constructor(private readonly deps: TaskSupervisorDeps) {
@@ -138,13 +138,13 @@ export class TaskSupervisor {
     graceMs: number,
     which: (containerizer: Containerizer | undefined) => boolean = () => true,
   ): Promise<void> {
+    const ending: Promise<void>[] = [];
     for (const task of this.deps.registry.tasks()) {
-      if (this.kindOf(task) !== 'custom' && which(task.containerizer)) this.kill(task, graceMs);
+      if (this.kindOf(task) === 'custom' || !which(task.containerizer)) continue;
+      this.kill(task, graceMs);
+      ending.push(this.running.get(task) ?? Promise.resolve());
     }
-    await Promise.all([
-      this.deps.executors.shutdownAll(graceMs, which),
-      Promise.allSettled([...this.running]),
-    ]);
+    await Promise.all([this.deps.executors.shutdownAll(graceMs, which), ...ending]);
   }
 
   /**
@@ -161,7 +161,7 @@ export class TaskSupervisor {
     if (task.state === 'TASK_STAGING' || task.state === 'TASK_STARTING') {
       this.deps.reporter.report(task, { state: 'TASK_RUNNING', source: 'SOURCE_EXECUTOR' });
     }
-    this.track(this.watch(task, containerizer));
+    this.track(task, this.watch(task, containerizer));
     // A kill that was under way when the agent died is carried out again.
     if (task.state === 'TASK_KILLING') this.kill(task, this.killGraceMs(task));
   }
@@ -221,7 +221,7 @@ export class TaskSupervisor {
       if (entry !== undefined) this.deps.executors.launch(agentId, framework, entry, tasks, asGroup);
       return;
     }
-    for (const task of tasks) this.track(this.run(task));
+    for (const task of tasks) this.track(task, this.run(task));
   }
 
   /** Records the task (and its executor, the first time) in the registry and the checkpoint. Throws for unusable ids or resources. */
@@ -385,11 +385,11 @@ export class TaskSupervisor {
     return task.group.filter((id) => id !== task.taskId).flatMap((id) => framework?.tasks.get(id) ?? []);
   }
 
-  private track(run: Promise<void>): void {
+  private track(task: TaskEntry, run: Promise<void>): void {
     const tracked = run.catch((err: unknown) =>
-      this.log.error('task supervision failed', { err: (err as Error).message }),
+      this.log.error('task supervision failed', { taskId: task.taskId, err: (err as Error).message }),
     );
-    this.running.add(tracked);
-    void tracked.finally(() => this.running.delete(tracked));
+    this.running.set(task, tracked);
+    void tracked.finally(() => this.running.delete(task));
   }
 }

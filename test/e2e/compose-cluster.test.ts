@@ -109,7 +109,7 @@ describe('compose cluster (compose/docker-compose.yml)', { skip }, () => {
     assert.equal(new Set(activeAgents(s)).size, 3);
   });
 
-  it('has Prometheus scrape every master and every agent', async () => {
+  it("lists every master and every agent among Prometheus's scrape targets", async () => {
     const prometheus = await project.publishedUrl('prometheus', 9090);
     const agentAddresses = await Promise.all(
       (await project.containers('agent')).map(async (id) => {

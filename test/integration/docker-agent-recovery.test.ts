@@ -139,6 +139,37 @@ describe('agent restart with docker tasks', { skip }, () => {
     },
   );
 
+  it(
+    'on a clean stop kills process tasks (TASK_KILLED) and leaves docker tasks to the next agent',
+    LIMIT,
+    async () => {
+      const agent = await cluster.startAgent(master.url, { containerizers: 'docker,process' });
+      const agentId = await waitFor(async () => (await agentState(agent.url)).id || undefined, 10_000, 'id');
+      agentIds.add(agentId as AgentId);
+      await using scheduler = new TestScheduler(master.url);
+      await scheduler.subscribe();
+      const offer = await offerOf(scheduler, agentId as AgentId);
+      await scheduler.client.launch(offer, [
+        agentTask(offer, 'as-process', 'sleep 60', { container: null }),
+        agentTask(offer, 'in-docker', 'sleep 4; echo done'),
+      ]);
+      await scheduler.sawUpdate('as-process', 'TASK_RUNNING');
+      await scheduler.sawUpdate('in-docker', 'TASK_RUNNING');
+
+      await agent.stop(); // SIGTERM
+      const killed = await scheduler.sawUpdate('as-process', 'TASK_KILLED');
+      assert.equal(killed.source, 'SOURCE_EXECUTOR');
+      assert.equal((await containersLabelled('meso.task_id', 'in-docker')).length, 1, 'left running');
+
+      const restarted = await cluster.restart(agent);
+      await scheduler.sawUpdate('in-docker', 'TASK_FINISHED', 20_000);
+      assert.equal(
+        await readAgentFile(restarted.url, `${await sandboxOf(restarted.url, 'in-docker')}/stdout`),
+        'done\n',
+      );
+    },
+  );
+
   it('starts over as a new agent on a corrupt checkpoint, destroying the old containers', LIMIT, async () => {
     const { agent, agentId } = await dockerAgent();
     await using scheduler = new TestScheduler(master.url);
