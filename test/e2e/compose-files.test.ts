@@ -31,6 +31,7 @@ interface ComposeFile {
 }
 
 interface PrometheusConfig {
+  readonly rule_files?: readonly string[];
   readonly scrape_configs: readonly {
     readonly job_name: string;
     readonly metrics_path?: string;
@@ -130,7 +131,7 @@ describe('compose files', () => {
     }
   });
 
-  it('have Prometheus scrape /metrics of every master and of every agent replica', async (t) => {
+  it('have Prometheus scrape /metrics of every master and agent replica, with the alerting rules', async (t) => {
     const config = readYaml<PrometheusConfig>(join(COMPOSE_DIR, 'prometheus', 'prometheus.yml'));
     const jobs = new Map(config.scrape_configs.map((job) => [job.job_name, job]));
     const masters = jobs.get('meso-master');
@@ -141,6 +142,13 @@ describe('compose files', () => {
     );
     const agents = jobs.get('meso-agent');
     assert.equal(agents?.metrics_path, '/metrics');
+    // Rule files are found beside the config, where compose mounts each of them.
+    for (const rules of config.rule_files ?? []) {
+      assert.ok(
+        full.services.prometheus?.volumes?.includes(`./prometheus/${rules}:/etc/prometheus/${rules}:ro`),
+        rules,
+      );
+    }
     // The service name resolves to every replica's address: scaling adds targets by itself.
     assert.deepEqual(agents?.dns_sd_configs, [
       { names: ['agent'], type: 'A', port: 5051, refresh_interval: '10s' },
