@@ -117,6 +117,13 @@ print_endpoints() {
   echo "  stop:    npm run down$([ "${compose_file}" = "${full_file}" ] || echo ' -- --laptop')"
 }
 
+# Shows the cluster doing work: a one-off task in a sibling container, its output printed here.
+run_first_task() {
+  log "running a first task: meso run --image meso/busybox -- 'echo hello from meso; uname -a'"
+  compose_run run --rm -T tools meso run --image meso/busybox -- 'echo hello from meso; uname -a' ||
+    log "the first task did not succeed; see the agents' logs: ${compose[*]} -p ${project} logs agent"
+}
+
 main() {
   select_cluster "$@"
   parse_arguments "${rest[@]}"
@@ -130,6 +137,7 @@ main() {
   if [ "${compose_file}" = "${laptop_file}" ]; then api="$(published master 5050)"; else api="$(published gateway 5050)"; fi
   [ -n "${api}" ] || fail "the API's port is not published; see: ${compose[*]} -p ${project} ps"
   wait_for_cluster "http://${api}"
+  run_first_task
   print_endpoints "${api}"
 }
 
