@@ -191,6 +191,8 @@ export class EmulatedAgent {
         url: `http://127.0.0.1:${20_000 + this.index}`,
         tasks: [...this.tasks.values()],
         frameworks: [...this.frameworks.values()],
+        completed_tasks: [],
+        completed_frameworks: [],
       },
     };
   }

@@ -267,6 +267,8 @@ export class Agent implements AsyncDisposable {
         url: agentUrl(config.advertiseIp, port),
         tasks: registry.reportedTasks(),
         frameworks: registry.frameworkInfos(),
+        completed_tasks: registry.reportedCompletedTasks(),
+        completed_frameworks: registry.completedFrameworkInfos(),
         version: MESO_VERSION,
       },
     };

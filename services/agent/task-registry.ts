@@ -90,6 +90,14 @@ const pushBounded = <T>(list: T[], item: T, limit: number): void => {
 
 export const isLive = (task: TaskEntry): boolean => !isTerminalState(task.state);
 
+/** A task as the agent reports it to the master when (re-)registering. */
+const reportOf = (task: TaskEntry, executor: ExecutorEntry): AgentTask => ({
+  framework_id: { value: task.frameworkId },
+  task: task.info,
+  state: task.state,
+  ...(executor.kind !== 'command' && { executor_id: { value: task.executorId } }),
+});
+
 export class TaskRegistry {
   private readonly active = new Map<FrameworkId, FrameworkEntry>();
   private readonly completed: FrameworkEntry[] = [];
@@ -198,14 +206,22 @@ export class TaskRegistry {
   reportedTasks(): AgentTask[] {
     return [...this.active.values()].flatMap((framework) =>
       [...framework.executors.values()].flatMap((executor) =>
-        [...executor.tasks.values()].map((task) => ({
-          framework_id: { value: task.frameworkId },
-          task: task.info,
-          state: task.state,
-          ...(executor.kind !== 'command' && { executor_id: { value: task.executorId } }),
-        })),
+        [...executor.tasks.values()].map((task) => reportOf(task, executor)),
       ),
     );
+  }
+
+  /** Terminal, acknowledged tasks still remembered (bounded), of active and completed frameworks. */
+  reportedCompletedTasks(): AgentTask[] {
+    return [...this.active.values(), ...this.completed].flatMap((framework) =>
+      [...framework.executors.values(), ...framework.completedExecutors].flatMap((executor) =>
+        executor.completedTasks.map((task) => reportOf(task, executor)),
+      ),
+    );
+  }
+
+  completedFrameworkInfos(): FrameworkInfo[] {
+    return this.completed.map((framework) => framework.info);
   }
 
   frameworkInfos(): FrameworkInfo[] {

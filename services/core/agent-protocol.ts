@@ -50,6 +50,12 @@ export const AgentCallSchema = z.object({
       url: z.string().url(),
       tasks: z.array(AgentTaskSchema).default([]),
       frameworks: z.array(FrameworkInfoSchema).default([]),
+      /**
+       * History the agent still remembers: terminal tasks, and frameworks that ended on it. A new
+       * leader rebuilds its completed tasks and frameworks from these, as Mesos's does.
+       */
+      completed_tasks: z.array(AgentTaskSchema).default([]),
+      completed_frameworks: z.array(FrameworkInfoSchema).default([]),
       version: z.string().optional(),
     })
     .optional(),

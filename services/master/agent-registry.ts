@@ -12,6 +12,7 @@ import type { Url } from '../core/v1/common.js';
 import type { TaskStatus } from '../core/v1/tasks.js';
 import type { Logger } from '../log/logger.js';
 import type { EventSink } from '../transport/event-stream.js';
+import { recoverHistory } from './history.js';
 import type { Master, MasterDeps } from './master.js';
 import { agentTaskKey, type AgentRecord, type TaskRecord } from './records.js';
 import type { RegistryAgent } from './registrar.js';
@@ -154,6 +155,7 @@ export class AgentRegistry {
     this.recovered.arrived(id);
     for (const info of call.frameworks) this.master.recoverFramework(info, 'agent');
     const used = this.reconcileTasks(agent, call.tasks, call.frameworks);
+    recoverHistory(this.master, id, call.completed_frameworks, call.completed_tasks);
     this.deps.allocator.addAgent(id, { hostname: agent.info.hostname, total }, used);
     sink.onClose(() => this.onStreamClosed(agent, sink));
     sink.send({

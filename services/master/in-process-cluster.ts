@@ -74,6 +74,8 @@ export class InProcessCluster {
           url: `http://10.0.${Math.floor(i / 250)}.${i % 250}:5051`,
           tasks: [],
           frameworks: [],
+          completed_tasks: [],
+          completed_frameworks: [],
         },
         new MemorySink<AgentEvent>(() => false),
       );

@@ -1,0 +1,74 @@
+/**
+ * Task history survives a master failover: the new leader rebuilds completed frameworks and
+ * completed tasks from what the agents remember when they re-register (master state is soft).
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Cluster, waitFor } from '../helpers/cluster.js';
+import { HaMasters, masterState, zkGroupUrl } from '../helpers/ha-cluster.js';
+import { commandTask, TestScheduler } from '../helpers/scheduler.js';
+import { startZooKeeper, zooKeeperSkipReason, type ZooKeeperServer } from '../helpers/zookeeper.js';
+
+interface HistoryState {
+  frameworks: { id: string; completed_tasks: { id: string; state: string }[] }[];
+  completed_frameworks: { id: string; completed_tasks: { id: string; state: string }[] }[];
+}
+
+describe('HA: task history across a failover', { skip: zooKeeperSkipReason() }, () => {
+  const cluster = new Cluster();
+  let zk: ZooKeeperServer;
+  let ha: HaMasters;
+
+  before(async () => {
+    zk = await startZooKeeper();
+    ha = new HaMasters(cluster, zkGroupUrl(zk.connectString), {
+      zk_session_timeout: '3secs',
+      allocation_interval: '200ms',
+      agent_reregister_timeout: '1mins',
+    });
+    await ha.start(2);
+    await cluster.startAgent(ha.zk, { zk_session_timeout: '3secs', resources: 'cpus:2;mem:1024' });
+  });
+  after(async () => {
+    await cluster.stopAll();
+    await zk?.destroy();
+  });
+
+  it('keeps completed frameworks and completed tasks on the new leader', async () => {
+    const leader = await ha.leader(20_000);
+    // A framework that finishes a task and tears down, and one that stays with a finished task.
+    const gone = new TestScheduler(leader.url, { name: 'gone' });
+    const goneId = await gone.subscribe();
+    const [offer] = await gone.nextOffers();
+    await gone.client.launch(offer!, [commandTask(offer!, 'gone-task', 'echo done')]);
+    await gone.nextUpdate('gone-task', 'TASK_FINISHED');
+    await gone.client.teardown();
+    await gone[Symbol.asyncDispose]();
+    await using stays = new TestScheduler(leader.url, { name: 'stays', failover_timeout: 300 });
+    const staysId = await stays.subscribe();
+    const [offer2] = await stays.nextOffers();
+    await stays.client.launch(offer2!, [commandTask(offer2!, 'stays-task', 'true')]);
+    await stays.nextUpdate('stays-task', 'TASK_FINISHED');
+    // Let the agent see the acknowledgements before the leader dies.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+
+    await ha.kill(leader);
+    const next = await ha.leader(30_000, leader);
+    const state = await waitFor(
+      async () => {
+        const s = (await masterState(next)) as unknown as HistoryState & { slaves: unknown[] };
+        return s.slaves.length === 1 && s.completed_frameworks.length > 0 && s;
+      },
+      30_000,
+      'the agent re-registered with its history on the new leader',
+    );
+    assert.deepEqual(
+      state.completed_frameworks.find((f) => f.id === goneId)?.completed_tasks.map((t) => [t.id, t.state]),
+      [['gone-task', 'TASK_FINISHED']],
+    );
+    assert.deepEqual(
+      state.frameworks.find((f) => f.id === staysId)?.completed_tasks.map((t) => [t.id, t.state]),
+      [['stays-task', 'TASK_FINISHED']],
+    );
+  });
+});
