@@ -189,19 +189,18 @@ describe('compose cluster (compose/docker-compose.yml)', { skip }, () => {
     assert.notEqual(failoverState.leader_info?.hostname, deposed);
   });
 
-  it(
-    'keeps the completed framework and its task across the failover',
-    {
-      todo: 'the new leader rebuilds its state from re-registering agents and the ZooKeeper registry, which hold no completed frameworks or tasks',
-    },
-    () => {
-      const framework = failoverState?.completed_frameworks.find((f) => f.id === frameworkId);
-      assert.deepEqual(
-        framework?.completed_tasks.map((t) => [t.id, t.state]),
-        [[taskId, 'TASK_FINISHED']],
-      );
-    },
-  );
+  it('keeps the completed framework and its task across the failover', async () => {
+    // The new leader rebuilds its history from what the re-registering agents remember.
+    const s = await stateWhen('the completed framework on the new leader', (s) =>
+      s.completed_frameworks.some((f) => f.id === frameworkId),
+    );
+    assert.equal(s.leader_info?.hostname, failoverState?.leader_info?.hostname);
+    const framework = s.completed_frameworks.find((f) => f.id === frameworkId);
+    assert.deepEqual(
+      framework?.completed_tasks.map((t) => [t.id, t.state]),
+      [[taskId, 'TASK_FINISHED']],
+    );
+  });
 
   it('tears everything down with `npm run down`, leaving no container, network or volume', async () => {
     await remove();
