@@ -14,7 +14,8 @@ import type { Logger } from '../log/logger.js';
 import type { EventSink } from '../transport/event-stream.js';
 import { recoverHistory } from './history.js';
 import type { Master, MasterDeps } from './master.js';
-import { agentTaskKey, type AgentRecord, type TaskRecord } from './records.js';
+import { agentTaskKey, pushBounded, type AgentRecord, type TaskRecord } from './records.js';
+import { MAX_STATUSES_PER_TASK } from './master-config.js';
 import type { RegistryAgent } from './registrar.js';
 import { RecoveredAgents } from './recovery.js';
 
@@ -259,6 +260,11 @@ export class AgentRegistry {
     }
     const task = this.master.findTask(fw, status.task_id.value);
     if (task === undefined) {
+      // The master may have retired the task already: updates carry `latest_state`, so a terminal
+      // state can be known before the earlier updates (STARTING, RUNNING) have been delivered.
+      // They still belong in its history; its state and resources are settled.
+      const retired = fw.completedTasks.findLast((t) => t.taskId === status.task_id.value);
+      if (retired !== undefined) pushBounded(retired.statuses, status, MAX_STATUSES_PER_TASK);
       this.master.sendStatus(fw, status);
       return;
     }

@@ -50,6 +50,14 @@ describe('scheduler API: task lifecycle', () => {
         .updatesOf('ok-1')
         .every((s) => s.uuid !== undefined && s.agent_id?.value === offer!.agent_id.value),
     );
+    // The master's history of the task has every state, even ones it learned after the terminal one.
+    const { tasks } = (await (await fetch(`${master.url}/master/tasks?task_id=ok-1`)).json()) as {
+      tasks: { statuses: { state: string }[] }[];
+    };
+    const history = tasks[0]?.statuses.map((s) => s.state) ?? [];
+    for (const state of ['TASK_STARTING', 'TASK_RUNNING', 'TASK_FINISHED']) {
+      assert.ok(history.includes(state), `${state} missing from the history ${history.join(',')}`);
+    }
   });
 
   it('runs a LAUNCH_GROUP: every task of the group reaches TASK_FINISHED', async () => {
