@@ -124,6 +124,7 @@ export async function startMaster(config: MasterConfig, runtime: MasterRuntime):
     onConflict: (error) => election.depose(error.message),
   });
   registrar.track(master.events);
+  master.policy.usePersistence((policy) => registrar.putPolicy(policy));
   metrics.attach({ master, leadership: election, allocator });
 
   /** Recovers the registry, then serves; the election calls it once this master is elected. */

@@ -35,6 +35,7 @@ export function recoverFromRegistry(master: Master, registry: MasterRegistry): v
     master.expectFrameworkWithin(fw, timeoutMs, 'its scheduler did not re-subscribe after a master failover');
   }
   master.agents.recover(registry.agents);
+  master.policy.restore(registry.policy);
 }
 
 export interface RecoveredAgentsDeps {

@@ -60,10 +60,17 @@ describe('Registrar', () => {
   it('recovers by writing back what it read, which fences off the previous writer', async () => {
     const { store, registrar } = setUp();
     const before = await store.read();
-    assert.deepEqual(await registrar.recover(), { agents: [], frameworks: [] });
+    assert.deepEqual(await registrar.recover(), {
+      agents: [],
+      frameworks: [],
+      policy: { weights: [], quotas: [] },
+    });
     // The previous leader still holds version 0: its next write fails.
     await assert.rejects(
-      store.inner.compareAndSet({ agents: [], frameworks: [] }, before.version),
+      store.inner.compareAndSet(
+        { agents: [], frameworks: [], policy: { weights: [], quotas: [] } },
+        before.version,
+      ),
       RegistryConflictError,
     );
   });
@@ -81,6 +88,7 @@ describe('Registrar', () => {
     assert.deepEqual((await store.read()).value, {
       agents: [agent(1), agent(2)],
       frameworks: [{ id: 'f1', info: framework('f1', 60) }],
+      policy: { weights: [], quotas: [] },
     });
 
     registrar.putAgent(agent(1));
@@ -96,14 +104,34 @@ describe('Registrar', () => {
     assert.deepEqual((await store.read()).value, {
       agents: [agent(1), { ...agent(2), unreachableTimeSec: 42 }],
       frameworks: [],
+      policy: { weights: [], quotas: [] },
     });
+  });
+
+  it('stores the role policy and resolves only once a write holding it succeeded', async () => {
+    const { clock, store, registrar } = setUp();
+    await registrar.recover();
+    let stored = false;
+    const policy = {
+      weights: [{ role: 'eng', weight: 2 }],
+      quotas: [{ role: 'eng', guarantees: { cpus: 1 }, limits: { cpus: 4 } }],
+    };
+    const written = registrar.putPolicy(policy).then(() => (stored = true));
+    await settle();
+    assert.equal(stored, false, 'resolved before the write');
+    clock.advance(100);
+    await written;
+    assert.deepEqual((await store.read()).value?.policy, policy);
   });
 
   it('reports a conflict once when another master wrote, and writes nothing after', async () => {
     const { clock, store, conflicts, registrar } = setUp();
     await registrar.recover();
     const { version } = await store.read();
-    await store.inner.compareAndSet({ agents: [agent(9)], frameworks: [] }, version); // a successor
+    await store.inner.compareAndSet(
+      { agents: [agent(9)], frameworks: [], policy: { weights: [], quotas: [] } },
+      version,
+    ); // a successor
     registrar.putAgent(agent(1));
     clock.advance(100);
     await settle();

@@ -23,6 +23,7 @@ import type { FrameworkId } from '../core/ids.js';
 import { FrameworkInfoSchema, type FrameworkInfo } from '../core/v1/cluster.js';
 import type { Logger } from '../log/logger.js';
 import type { MasterEventBus } from './master-events.js';
+import type { RolePolicySnapshot } from './operator/policy.js';
 import type { AgentRecord } from './records.js';
 
 const RegistryAgentSchema = z.object({
@@ -35,9 +36,20 @@ const RegistryAgentSchema = z.object({
 });
 export type RegistryAgent = z.infer<typeof RegistryAgentSchema>;
 
+const QuantitiesSchema = z.record(z.string(), z.number().nonnegative());
+
+/** Role weights and quota (`RolePolicySnapshot`), set through the operator API. */
+const RolePolicySchema = z.object({
+  weights: z.array(z.object({ role: z.string().min(1), weight: z.number().positive() })).default([]),
+  quotas: z
+    .array(z.object({ role: z.string().min(1), guarantees: QuantitiesSchema, limits: QuantitiesSchema }))
+    .default([]),
+});
+
 const MasterRegistrySchema = z.object({
   agents: z.array(RegistryAgentSchema).default([]),
   frameworks: z.array(z.object({ id: z.string().min(1), info: FrameworkInfoSchema })).default([]),
+  policy: RolePolicySchema.default({ weights: [], quotas: [] }),
 });
 export type MasterRegistry = z.infer<typeof MasterRegistrySchema>;
 
@@ -62,6 +74,9 @@ export interface RegistrarDeps {
 export class Registrar {
   private readonly agents = new Map<string, RegistryAgent>();
   private readonly frameworks = new Map<string, FrameworkInfo>();
+  private policy: RolePolicySnapshot = { weights: [], quotas: [] };
+  /** Callers of `putPolicy` waiting for a write that includes their change. */
+  private policyWaiters: { resolve: () => void; reject: (error: unknown) => void }[] = [];
   /** The store version this master last read or wrote; `undefined` until `recover()`. */
   private version: number | undefined;
   private dirty = false;
@@ -89,10 +104,11 @@ export class Registrar {
       }
       try {
         const { value, version } = await this.deps.store.read();
-        const registry = value ?? { agents: [], frameworks: [] };
+        const registry = value ?? { agents: [], frameworks: [], policy: { weights: [], quotas: [] } };
         this.version = await this.deps.store.compareAndSet(registry, version);
         for (const agent of registry.agents) this.agents.set(agent.id, agent);
         for (const { id, info } of registry.frameworks) this.frameworks.set(id, info);
+        this.policy = registry.policy;
         this.log.info('registry recovered', {
           agents: registry.agents.length,
           frameworks: registry.frameworks.length,
@@ -150,6 +166,18 @@ export class Registrar {
     this.changed();
   }
 
+  /**
+   * Records the role policy and resolves once a registry write holding it succeeded, so the
+   * operator's change takes effect only when a successor would see it too. Rejects when another
+   * master took over first.
+   */
+  putPolicy(policy: RolePolicySnapshot): Promise<void> {
+    this.policy = policy;
+    const written = new Promise<void>((resolve, reject) => this.policyWaiters.push({ resolve, reject }));
+    this.changed();
+    return written;
+  }
+
   removeFramework(id: FrameworkId): void {
     if (this.frameworks.delete(id)) this.changed();
   }
@@ -182,6 +210,7 @@ export class Registrar {
     this.writing = true;
     this.dirty = false;
     const registry = this.snapshot();
+    const waiters = this.policyWaiters.splice(0);
     let retry = false;
     try {
       const expected =
@@ -192,14 +221,17 @@ export class Registrar {
       this.version = await this.deps.store.compareAndSet(registry, expected);
       this.uncertainWrite = undefined;
       this.log.debug('registry written', { version: this.version, agents: this.agents.size });
+      for (const waiter of waiters) waiter.resolve();
     } catch (error) {
       if (error instanceof RegistryConflictError) {
+        for (const waiter of waiters) waiter.reject(error);
         this.stop();
         this.deps.onConflict(error);
         return;
       }
       this.dirty = true;
       retry = true;
+      this.policyWaiters.unshift(...waiters);
       this.log.warn('writing the registry failed; retrying', { err: String(error), retryInMs: RETRY_MS });
     } finally {
       this.writing = false;
@@ -240,6 +272,14 @@ export class Registrar {
     return {
       agents: [...this.agents.values()],
       frameworks: [...this.frameworks].map(([id, info]) => ({ id, info })),
+      policy: {
+        weights: this.policy.weights.map((w) => ({ ...w })),
+        quotas: this.policy.quotas.map((q) => ({
+          role: q.role,
+          guarantees: { ...q.guarantees },
+          limits: { ...q.limits },
+        })),
+      },
     };
   }
 }

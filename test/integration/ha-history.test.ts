@@ -14,7 +14,7 @@ interface HistoryState {
   completed_frameworks: { id: string; completed_tasks: { id: string; state: string }[] }[];
 }
 
-describe('HA: task history across a failover', { skip: zooKeeperSkipReason() }, () => {
+describe('HA: task history, weights and quota across a failover', { skip: zooKeeperSkipReason() }, () => {
   const cluster = new Cluster();
   let zk: ZooKeeperServer;
   let ha: HaMasters;
@@ -70,5 +70,46 @@ describe('HA: task history across a failover', { skip: zooKeeperSkipReason() }, 
       state.frameworks.find((f) => f.id === staysId)?.completed_tasks.map((t) => [t.id, t.state]),
       [['stays-task', 'TASK_FINISHED']],
     );
+  });
+
+  it('keeps weights and quota set through the operator API', async () => {
+    const operator = async (url: string, call: object): Promise<Response> =>
+      fetch(`${url}/api/v1`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+        body: JSON.stringify(call),
+      });
+    const leader = await ha.leader(30_000);
+    const weights = await operator(leader.url, {
+      type: 'UPDATE_WEIGHTS',
+      update_weights: { weight_infos: [{ role: 'eng', weight: 2.5 }] },
+    });
+    assert.equal(weights.status, 200, await weights.text());
+    const quota = await operator(leader.url, {
+      type: 'UPDATE_QUOTA',
+      update_quota: {
+        quota_configs: [{ role: 'eng', guarantees: { cpus: { value: 1 } }, limits: { cpus: { value: 2 } } }],
+      },
+    });
+    assert.equal(quota.status, 200, await quota.text());
+
+    await ha.add(); // keep a standby to take over
+    await ha.kill(leader);
+    const next = await ha.leader(30_000, leader);
+    const got = await waitFor(
+      async () => {
+        const res = await operator(next.url, { type: 'GET_WEIGHTS' });
+        return (
+          res.ok &&
+          ((await res.json()) as { get_weights: { weight_infos: { role: string; weight: number }[] } })
+        );
+      },
+      30_000,
+      'GET_WEIGHTS on the new leader',
+    );
+    assert.deepEqual(got.get_weights.weight_infos, [{ role: 'eng', weight: 2.5 }]);
+    const quotaRes = await operator(next.url, { type: 'GET_QUOTA' });
+    const text = await quotaRes.text();
+    assert.match(text, /"role":"eng"/, text);
   });
 });
