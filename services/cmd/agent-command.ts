@@ -12,6 +12,7 @@ import {
   DockerodeApi,
   ProcessContainerizer,
 } from '../agent/index.js';
+import { DEFAULT_HOST_NETWORK, parseHostNetwork } from '../agent/containerizer/docker/host-network.js';
 import { flag } from './master-command.js';
 
 export function addAgentFlags(command: Command, defaults: { master?: string } = {}): Command {
@@ -56,6 +57,13 @@ export function addAgentFlags(command: Command, defaults: { master?: string } = 
       flag('--docker_volume_allow_list <paths>', 'comma-separated host path prefixes tasks may bind-mount'),
     )
     .addOption(
+      flag(
+        '--docker_host_network <mode>',
+        "network of HOST tasks: 'host', 'container:<name-or-id>' or 'container:self' (the agent's container)",
+        'host',
+      ),
+    )
+    .addOption(
       flag('--docker_stop_timeout <duration>', 'kill grace of docker tasks without a kill policy', '3secs'),
     )
     .addOption(
@@ -94,9 +102,19 @@ export function addAgentFlags(command: Command, defaults: { master?: string } = 
 
 export type AgentFlags = Record<string, string | undefined>;
 
+/**
+ * `--docker_host_network`, checked. It is not part of `AgentConfigInput` (whose schema lives in
+ * `agent/agent-config.ts`); `agentRuntime` takes it through `AgentRuntimeEnv.dockerHostNetwork`.
+ */
+export function dockerHostNetworkFromFlags(flags: AgentFlags): string {
+  return parseHostNetwork(flags['docker_host_network'] ?? DEFAULT_HOST_NETWORK);
+}
+
 export function agentConfigInputFromFlags(flags: AgentFlags): AgentConfigInput {
   const master = flags['master'];
   if (master === undefined) throw new Error('--master is required (e.g. --master http://127.0.0.1:5050)');
+  // Refuses a malformed --docker_host_network before the agent starts.
+  dockerHostNetworkFromFlags(flags);
   const optional = (name: string, key: keyof AgentConfigInput): Partial<AgentConfigInput> => {
     const value = flags[name];
     return value === undefined ? {} : { [key]: value };
@@ -143,6 +161,8 @@ export interface AgentRuntimeEnv {
   readonly log: Logger;
   /** The `DOCKER_HOST` environment variable; `--docker_socket` wins over it. */
   readonly dockerHost: string | undefined;
+  /** `--docker_host_network` (or `MESO_DOCKER_HOST_NETWORK`; see `dockerHostNetworkFromFlags`). @default "host" */
+  readonly dockerHostNetwork?: string;
 }
 
 /**
@@ -165,6 +185,7 @@ export function agentRuntime(
       log,
       defaultImage: config.dockerDefaultImage,
       volumeAllowList: config.dockerVolumeAllowList,
+      hostNetwork: parseHostNetwork(env.dockerHostNetwork ?? DEFAULT_HOST_NETWORK),
     });
   });
   return { containerizers, metrics };

@@ -16,6 +16,7 @@ import {
   addAgentFlags,
   agentConfigInputFromFlags,
   agentRuntime,
+  dockerHostNetworkFromFlags,
   localContainerizers,
   type AgentFlags,
 } from './agent-command.js';
@@ -160,7 +161,12 @@ addAgentFlags(program.command('agent').description('run an agent that registers 
     const agent = await startAgent(config, {
       clock: systemClock,
       log,
-      ...agentRuntime(config, { clock: systemClock, log, dockerHost: process.env.DOCKER_HOST }),
+      ...agentRuntime(config, {
+        clock: systemClock,
+        log,
+        dockerHost: process.env.DOCKER_HOST,
+        dockerHostNetwork: dockerHostNetworkFromFlags(flags),
+      }),
       ...(detection.detectMaster !== undefined && { detectMaster: detection.detectMaster }),
     }).catch(async (err: unknown) => {
       await detection.close();

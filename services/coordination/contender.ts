@@ -49,8 +49,17 @@ export type CandidacyState =
   /** Withdrawn by the owner; terminal. */
   | 'withdrawn';
 
+/** The state of the coordination session a candidacy currently uses (ZooKeeper's). */
+export type CoordinationSessionState = 'connected' | 'disconnected' | 'expired' | 'closed';
+
 /** One master's place in the election, from `contend()` until `withdraw()`. */
 export interface Candidacy extends AsyncDisposable {
+  /**
+   * The state of the current coordination session; after a term ended, the last state it reached
+   * (`expired` after an expiry) until the next session exists. Absent without a coordination
+   * service (standalone).
+   */
+  sessionState?(): CoordinationSessionState;
   state(): CandidacyState;
   /**
    * True only while this master leads *and* can still prove it: checked against the clock at the

@@ -14,6 +14,11 @@ export interface MasterDetector extends AsyncDisposable {
    * (with its reason) or the detector is closed.
    */
   detect(previous: MasterInfo | undefined, signal?: AbortSignal): Promise<MasterInfo | undefined>;
+  /**
+   * Every master in the election as last seen, leader first; only detectors that watch the whole
+   * group (ZooKeeper) have it.
+   */
+  members?(): readonly MasterInfo[];
   /** Stops watching and rejects pending `detect` calls. Idempotent. */
   close(): Promise<void>;
 }

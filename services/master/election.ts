@@ -12,7 +12,7 @@
  *
  * Standbys learn the leader from a `MasterDetector`, to redirect clients there.
  */
-import type { Candidacy, LeadershipObserver } from '../coordination/contender.js';
+import type { Candidacy, CoordinationSessionState, LeadershipObserver } from '../coordination/contender.js';
 import { leaderChanges, type MasterDetector } from '../coordination/detector.js';
 import type { Clock } from '../core/clock.js';
 import { MesoError } from '../core/errors.js';
@@ -102,6 +102,21 @@ export class MasterElection implements Leadership {
     if (this.status() !== 'standby') return this.deps.self;
     // A detector can still name this master after it was deposed; never redirect to ourselves.
     return this.detected?.id === this.deps.self.id ? undefined : this.detected;
+  }
+
+  zookeeperSessionState(): CoordinationSessionState | undefined {
+    return this.candidacy?.sessionState?.();
+  }
+
+  /**
+   * The other masters in the election (the group's members but the leader), as the detector last
+   * saw them; `undefined` without a detector that lists members (standalone).
+   */
+  standbys(): readonly MasterInfo[] | undefined {
+    const members = this.deps.detector?.members?.();
+    if (members === undefined) return undefined;
+    const leaderId = this.leader()?.id ?? members[0]?.id;
+    return members.filter((m) => m.id !== leaderId);
   }
 
   electedTimeSec(): number | undefined {

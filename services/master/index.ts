@@ -159,7 +159,14 @@ export async function startMaster(config: MasterConfig, runtime: MasterRuntime):
 
   server.on(
     'request',
-    metrics.handler(createMasterApp(master, election, log, { metricsSnapshot: () => metrics.snapshot() })),
+    metrics.handler(
+      createMasterApp(master, election, log, {
+        metricsSnapshot: () => metrics.snapshot(),
+        ...(coordination?.detector.members !== undefined && {
+          standbys: () => election.standbys() ?? [],
+        }),
+      }),
+    ),
   );
   try {
     election.attach(await contender.contend(masterInfo, election.observer));

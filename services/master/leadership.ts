@@ -2,6 +2,7 @@
  * Who leads, as the HTTP handlers see it: serve, wait for recovery, or redirect to the leader.
  * `MasterElection` (election.ts) implements it for both the standalone and the ZooKeeper contender.
  */
+import type { CoordinationSessionState } from '../coordination/contender.js';
 import type { MasterInfo } from '../core/v1/cluster.js';
 
 /**
@@ -27,6 +28,8 @@ export interface Leadership {
   leader(): MasterInfo | undefined;
   /** When this master was elected (seconds since the epoch); `undefined` unless it leads or recovers. */
   electedTimeSec(): number | undefined;
+  /** The state of the master's ZooKeeper session; `undefined` without ZooKeeper (or before contending). */
+  zookeeperSessionState?(): CoordinationSessionState | undefined;
 }
 
 /** `//host:port`, the protocol-relative form Mesos puts in `Location` headers. */

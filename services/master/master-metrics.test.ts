@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { CoordinationSessionState } from '../coordination/contender.js';
 import type { AgentId } from '../core/ids.js';
 import { silentLogger } from '../log/logger.js';
 import { MasterMetrics } from '../metrics/index.js';
@@ -18,6 +19,7 @@ const GIB = 1024 ** 3;
 function harness() {
   const cluster = new InProcessCluster();
   let status: LeadershipStatus = 'leading';
+  let session: CoordinationSessionState | undefined;
   const cpuSecondsPerTask = new Map<string, number>();
   const metrics = new MasterInstrumentation({
     clock: cluster.clock,
@@ -43,14 +45,19 @@ function harness() {
   });
   metrics.attach({
     master: cluster.master,
-    leadership: { status: () => status },
+    leadership: { status: () => status, zookeeperSessionState: () => session },
     allocator: cluster.allocator,
   });
   cluster.addAgents(2, 'cpus:4;mem:4096');
   cluster.addFrameworks(2, 2);
   assert.equal(cluster.launchOnEveryOffer(2, 'cpus:1;mem:1024'), 4);
   cluster.master.applyAllocations(cluster.allocator.allocate(cluster.clock.nowMs()));
-  return { cluster, metrics, setStatus: (next: LeadershipStatus) => (status = next) };
+  return {
+    cluster,
+    metrics,
+    setStatus: (next: LeadershipStatus) => (status = next),
+    setSession: (next: CoordinationSessionState | undefined) => (session = next),
+  };
 }
 
 describe('MasterInstrumentation', () => {
@@ -116,6 +123,30 @@ describe('MasterInstrumentation', () => {
     const readings = await metrics.registry.read();
     assert.equal(readings.sum(m.elected), 0);
     assert.equal(readings.sum(m.leadershipChangesTotal), 1);
+    metrics.stop();
+  });
+
+  it('reports the ZooKeeper session state as an enum gauge, and nothing without ZooKeeper', async () => {
+    const { metrics, setSession } = harness();
+    const states = async (): Promise<Record<string, number>> => {
+      const readings = await metrics.registry.read();
+      return Object.fromEntries(
+        ['connected', 'disconnected', 'expired'].map((state) => [
+          state,
+          readings.sum(m.zookeeperSessionState, { state }),
+        ]),
+      );
+    };
+    assert.equal(
+      (await metrics.registry.exposition()).includes('meso_master_zookeeper_session_state{'),
+      false,
+    );
+    setSession('connected');
+    assert.deepEqual(await states(), { connected: 1, disconnected: 0, expired: 0 });
+    setSession('expired');
+    assert.deepEqual(await states(), { connected: 0, disconnected: 0, expired: 1 });
+    setSession('closed');
+    assert.deepEqual(await states(), { connected: 0, disconnected: 1, expired: 0 });
     metrics.stop();
   });
 

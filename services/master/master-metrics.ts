@@ -16,7 +16,9 @@ import type { Allocator } from '../allocator/allocator.js';
 import type { Clock } from '../core/clock.js';
 import { isTerminalState } from '../core/v1/tasks.js';
 import type { Logger } from '../log/logger.js';
+import type { CoordinationSessionState } from '../coordination/contender.js';
 import {
+  type GaugeSink,
   MasterMetrics,
   masterSnapshot,
   metricsMiddleware,
@@ -59,7 +61,7 @@ export interface MasterInstrumentationOptions {
 /** What the instrumentation observes. */
 export interface InstrumentedMaster {
   readonly master: Master;
-  readonly leadership: Pick<Leadership, 'status'>;
+  readonly leadership: Pick<Leadership, 'status' | 'zookeeperSessionState'>;
   readonly allocator: Pick<Allocator, 'shares'>;
 }
 
@@ -106,6 +108,7 @@ export class MasterInstrumentation {
         sink.set(m.startTimeSeconds, {}, master.startTimeSec);
         sink.set(m.elected, {}, isElected(leadership) ? 1 : 0);
         sink.set(m.eventLoopDelaySeconds, {}, eventLoopDelay.p99Seconds());
+        collectZookeeperSession(sink, leadership.zookeeperSessionState?.());
         collectMasterState(sink, { master, shares: allocator.shares(), usage: poller.usage() });
       }),
     );
@@ -204,3 +207,14 @@ function watchEventLoopDelay(clock: Clock): { p99Seconds(): number; stop(): void
     },
   };
 }
+
+/** The enum gauge of the ZooKeeper session: 1 for its state, 0 for the others; nothing without ZooKeeper. */
+function collectZookeeperSession(sink: GaugeSink, state: CoordinationSessionState | undefined): void {
+  if (state === undefined) return;
+  // A closed session is one this master no longer has: it counts as disconnected.
+  const current = state === 'closed' ? 'disconnected' : state;
+  for (const s of ZOOKEEPER_SESSION_STATES)
+    sink.set(m.zookeeperSessionState, { state: s }, s === current ? 1 : 0);
+}
+
+const ZOOKEEPER_SESSION_STATES = ['connected', 'disconnected', 'expired'] as const;

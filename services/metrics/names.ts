@@ -127,6 +127,11 @@ export const MasterMetrics = {
     'Start time of the master, seconds since the Unix epoch',
   ),
   elected: gauge('meso_master_elected', '1 while this master is the elected leader, else 0'),
+  zookeeperSessionState: gauge(
+    'meso_master_zookeeper_session_state',
+    "1 for the state of the master's ZooKeeper session (connected, disconnected, expired), 0 for the others; absent without ZooKeeper",
+    ['state'],
+  ),
   leadershipChangesTotal: counter(
     'meso_master_leadership_changes_total',
     'Times this master became or stopped being the leader',
@@ -303,7 +308,8 @@ export const AgentMetrics = {
 } as const;
 
 /**
- * For framework schedulers (their daemons serve these with `startMetricsServer`): what they want,
+ * For framework schedulers (`meso services` and `meso jobs` serve these on their REST ports; other
+ * schedulers can use `startSchedulerMetrics`): what they want,
  * what runs, and how fast offers turn into running tasks.
  */
 export const SchedulerMetrics = {
@@ -313,10 +319,19 @@ export const SchedulerMetrics = {
     'role',
   ]),
   tasksQueued: gauge('meso_scheduler_tasks_queued', 'Tasks waiting for a suitable offer, by role', ['role']),
+  tasks: gauge(
+    'meso_scheduler_tasks',
+    'Tasks the scheduler tracks, by state (staging, running, killing, unknown; for jobs also waiting)',
+    ['state'],
+  ),
+  launchBackoffs: gauge(
+    'meso_scheduler_launch_backoffs',
+    'Apps or job runs whose next launch is held back by a backoff after failures',
+  ),
   offersReceivedTotal: counter('meso_scheduler_offers_received_total', 'Offers received from the master'),
   offersDeclinedTotal: counter(
     'meso_scheduler_offers_declined_total',
-    'Offers declined, by reason (e.g. no_demand, insufficient_resources, constraints)',
+    'Offers declined, by reason (no_demand, unsuitable, surplus, error)',
     ['reason'],
   ),
   tasksLaunchedTotal: counter(

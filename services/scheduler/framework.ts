@@ -139,6 +139,11 @@ export class Framework implements AsyncDisposable {
     return this.state;
   }
 
+  /** True while the runtime runs and holds a subscription with the master. */
+  isSubscribed(): boolean {
+    return this.state === 'running' && this.client.currentState === 'subscribed';
+  }
+
   /**
    * Settles when the runtime has stopped: after `stop()`/`teardown()`, an ERROR from the master,
    * or a subscription failure retrying cannot fix. Never rejects.

@@ -153,6 +153,14 @@ describe('compose files', () => {
     assert.deepEqual(agents?.dns_sd_configs, [
       { names: ['agent'], type: 'A', port: 5051, refresh_interval: '10s' },
     ]);
+    // The framework schedulers serve /metrics on their REST ports.
+    const frameworks = jobs.get('meso-frameworks');
+    assert.equal(frameworks?.metrics_path, '/metrics');
+    assert.deepEqual(
+      frameworks?.static_configs?.flatMap((c) => c.targets),
+      ['services:8090', 'jobs:8091'],
+    );
+    for (const name of ['services', 'jobs']) assert.ok(full.services[name], `compose runs ${name}`);
     try {
       await promisify(execFile)('promtool', ['--version']);
     } catch {

@@ -12,6 +12,7 @@ import { systemClock } from '../../services/core/clock.js';
 import { silentLogger } from '../../services/log/logger.js';
 import { Cluster, freePort } from '../helpers/cluster.js';
 import { HaMasters, masterState, runMeso, zkGroupUrl } from '../helpers/ha-cluster.js';
+import { scrape, sumOf } from '../helpers/prometheus.js';
 import { startZooKeeper, zooKeeperSkipReason, type ZooKeeperServer } from '../helpers/zookeeper.js';
 
 const EXIT_FAILURE = 1;
@@ -111,5 +112,14 @@ describe('HA: election nodes', { skip: zooKeeperSkipReason() }, () => {
       address: { hostname: state.leader_info?.hostname, ip: '127.0.0.1', port: leader.port },
       capabilities: [{ type: 'AGENT_UPDATE' }, { type: 'QUOTA_V2' }],
     });
+
+    // Every master, leader or standby, reports its ZooKeeper session connected.
+    for (const master of ha.live) {
+      const samples = await scrape(master.url);
+      const session = (state: string): number =>
+        sumOf(samples, 'meso_master_zookeeper_session_state', { state });
+      assert.equal(session('connected'), 1, `${master.url}: connected`);
+      assert.equal(session('disconnected') + session('expired'), 0, `${master.url}: other states`);
+    }
   });
 });

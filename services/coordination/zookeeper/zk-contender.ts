@@ -23,7 +23,7 @@ import type {
 import { isCoordinationFailure } from '../errors.js';
 import { encodeMasterInfo } from './master-info-json.js';
 import { DEFAULT_RETRY, RetryLoop, type RetryPolicy, SessionTerm } from './session-term.js';
-import type { ZkConnector, ZkSession } from './zk-session.js';
+import type { ZkConnector, ZkSession, ZkSessionState } from './zk-session.js';
 import { type GroupView, GroupWatch, MEMBER_LABEL } from './zk-group.js';
 
 export interface ZkContenderOptions {
@@ -66,6 +66,8 @@ class ZkCandidacy implements Candidacy {
   private previousNode: string | undefined;
   private readonly retry: RetryLoop;
   private readonly log: Logger;
+  /** The last state a term's session reported; answers `sessionState()` between terms. */
+  private lastSessionState: ZkSessionState = 'disconnected';
 
   constructor(
     private readonly info: MasterInfo,
@@ -87,6 +89,10 @@ class ZkCandidacy implements Candidacy {
 
   state(): CandidacyState {
     return this.current;
+  }
+
+  sessionState(): ZkSessionState {
+    return this.term?.session.state() ?? this.lastSessionState;
   }
 
   isLeader(): boolean {
@@ -117,6 +123,8 @@ class ZkCandidacy implements Candidacy {
     }
     const term = new SessionTerm(session);
     this.term = term;
+    this.lastSessionState = session.state();
+    term.own(session.onStateChange((state) => (this.lastSessionState = state)));
     term.own(
       session.onStateChange(
         term.guard(

@@ -25,6 +25,7 @@ export interface ZkDetectorOptions {
 
 export class ZkMasterDetector implements MasterDetector {
   private readonly tracker = new LeaderTracker();
+  private lastMembers: readonly MasterInfo[] = [];
   private closed = false;
   private term: SessionTerm | undefined;
   private readonly retry: RetryLoop;
@@ -52,6 +53,11 @@ export class ZkMasterDetector implements MasterDetector {
 
   detect(previous: MasterInfo | undefined, signal?: AbortSignal): Promise<MasterInfo | undefined> {
     return this.tracker.detect(previous, signal);
+  }
+
+  /** The readable members of the last group view, leader first (kept while ZooKeeper is away). */
+  members(): readonly MasterInfo[] {
+    return this.lastMembers;
   }
 
   async close(): Promise<void> {
@@ -102,6 +108,7 @@ export class ZkMasterDetector implements MasterDetector {
         node: view.leader?.member.name,
       });
     }
+    this.lastMembers = view.infos;
     this.tracker.set(leader);
   }
 

@@ -28,6 +28,8 @@ export interface GroupView {
   readonly members: readonly Member[];
   /** The elected member, if any member is a readable MasterInfo. */
   readonly leader: { readonly member: Member; readonly info: MasterInfo } | undefined;
+  /** Every readable member's MasterInfo, leader first (the others are the standbys). */
+  readonly infos: readonly MasterInfo[];
 }
 
 const MEMBER_NAME = /^(?:.*_)?(\d+)$/;
@@ -121,11 +123,15 @@ export class GroupWatch {
 
   private async read(): Promise<GroupView> {
     const members = electionOrder(await this.session.getChildren(this.path, this.refresh));
+    let leader: GroupView['leader'];
+    const infos: MasterInfo[] = [];
     for (const member of members) {
       const info = await this.readMember(member);
-      if (info !== undefined) return { members, leader: { member, info } };
+      if (info === undefined) continue;
+      leader ??= { member, info };
+      infos.push(info);
     }
-    return { members, leader: undefined };
+    return { members, leader, infos };
   }
 
   private async readMember(member: Member): Promise<MasterInfo | undefined> {

@@ -2,7 +2,8 @@
  * The REST server of a framework scheduler instance. It answers `/health` whatever the instance's
  * role; every other request goes to the framework's router on the leader, is redirected (307) to
  * the leader by a standby that knows it, and gets 503 while no leader is known or the leader is
- * still starting. Only this file and the frameworks' `http-api.ts` import express.
+ * still starting. GET and HEAD answers allow any origin (CORS), so the master's web UI can read
+ * them. Only this file and the frameworks' `http-api.ts` import express.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -11,6 +12,7 @@ import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { invalidCall, MesoError } from '../../core/errors.js';
 import { parseJsonText } from '../../core/validation.js';
 import type { Logger } from '../../log/logger.js';
+import { metricsMiddleware, type MetricsRegistry } from '../../metrics/index.js';
 import { bodyErrorHandler, handle, rawTextBody, sendError } from '../../transport/http-errors.js';
 import type { SchedulerLeadership } from './leadership.js';
 
@@ -30,12 +32,21 @@ export async function startApiServer(options: {
   readonly port: number;
   readonly listenHost: string;
   readonly log: Logger;
+  /** Serves `GET /metrics` on every instance, leader or standby. */
+  readonly metrics?: MetricsRegistry;
 }): Promise<ApiServer> {
   let router: Router | undefined;
   let leadership: SchedulerLeadership | undefined;
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  if (options.metrics !== undefined) app.use(metricsMiddleware({ registry: options.metrics }));
+  // Reads may come from any page (the master's web UI shows `/v2/queue`); writes stay same-origin,
+  // as a cross-origin POST/PUT/DELETE with a JSON body needs a preflight that is never granted.
+  app.use((req, res, next) => {
+    if (req.method === 'GET' || req.method === 'HEAD') res.setHeader('Access-Control-Allow-Origin', '*');
+    next();
+  });
   app.get('/health', (_req, res) => {
     res.json({ leader: leadership?.isLeader() ?? false, serving: router !== undefined });
   });

@@ -5,6 +5,7 @@
  *     → contend for leadership among instances (ZooKeeper, or lead at once)
  *     → elected: load the state document, build the framework's scheduler on it, subscribe to the
  *       master with the stored framework id (failing over its tasks), serve the REST API
+ *   `GET /metrics` answers from the start on every instance (see `scheduler-metrics.ts`).
  *     → deposed, fenced by a newer leader's write, or removed by the master: `ended` settles and
  *       the command exits, so a supervisor restarts a clean standby. Crash-only: nothing tries to
  *       step down and lead again inside one process.
@@ -31,7 +32,9 @@ import {
   staticMaster,
 } from '../../scheduler/index.js';
 import { type ApiServer, startApiServer } from './api-server.js';
+import { PromMetrics, SchedulerMetrics, specsOf } from '../../metrics/index.js';
 import { contendForLeadership, type SchedulerLeadership } from './leadership.js';
+import { collectSchedulerGauges, instrumentHandlers, type SchedulerGauges } from './scheduler-metrics.js';
 import { documentFrameworkIdStore, StateDocument } from './state-document.js';
 
 export interface DaemonConfig {
@@ -59,6 +62,8 @@ export interface LeaderScheduler extends FrameworkHandlers {
   router(): Router;
   /** Cancels timers and checks; the framework stays registered. */
   stop(): Promise<void>;
+  /** What the scheduler wants and runs, for the metrics gauges (read at scrape time). */
+  gauges?(): SchedulerGauges;
 }
 
 export interface SchedulerContext<S> {
@@ -110,7 +115,19 @@ export async function startFrameworkDaemon<S extends { readonly frameworkId?: st
     resolveEnded(reason);
   };
 
-  const api: ApiServer = await startApiServer({ port: config.port, listenHost: config.listenHost, log });
+  // One registry per daemon, served on its REST port; standbys report `subscribed` 0 only.
+  const metrics = new PromMetrics(specsOf(SchedulerMetrics));
+  const leader: { scheduler?: LeaderScheduler; framework?: Framework } = {};
+  const stopCollecting = metrics.addCollector((sink) =>
+    collectSchedulerGauges(sink, leader.framework?.isSubscribed() ?? false, leader.scheduler?.gauges?.()),
+  );
+  closers.push(() => Promise.resolve(stopCollecting()));
+  const api: ApiServer = await startApiServer({
+    port: config.port,
+    listenHost: config.listenHost,
+    log,
+    metrics,
+  });
   closers.push(() => api.close());
 
   const lead = async (): Promise<void> => {
@@ -133,6 +150,7 @@ export async function startFrameworkDaemon<S extends { readonly frameworkId?: st
       demandChanged: () => ref.framework?.demandChanged(),
     };
     const scheduler = definition.create({ state, control, role: config.role, clock: deps.clock, log });
+    leader.scheduler = scheduler;
     closers.unshift(() => scheduler.stop());
     const framework = await Framework.start({
       master,
@@ -144,11 +162,12 @@ export async function startFrameworkDaemon<S extends { readonly frameworkId?: st
         webui_url: `http://${config.advertiseHost}:${api.port}`,
       },
       idStore: documentFrameworkIdStore(state),
-      handlers: scheduler,
+      handlers: instrumentHandlers(scheduler, metrics, deps.clock),
       clock: deps.clock,
       log,
     });
     ref.framework = framework;
+    leader.framework = framework;
     closers.unshift(() => framework.stop());
     void framework.done.then(() => end('framework-ended'));
     api.mount(scheduler.router());

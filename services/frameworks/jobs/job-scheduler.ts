@@ -19,6 +19,7 @@ import {
 import type { LeaderScheduler, SchedulerContext, TaskControl } from '../common/daemon.js';
 import type { OfferRound } from '../common/offer-round.js';
 import { groupByOffer, launchTask, needsOf } from '../common/runnable.js';
+import { addDemand, type RoleDemand, type SchedulerGauges } from '../common/scheduler-metrics.js';
 import type { StateDocument, Transition } from '../common/state-document.js';
 import type { JobSpec } from './job-definition.js';
 import { jobView, runView } from './job-views.js';
@@ -70,6 +71,27 @@ export class JobScheduler implements LeaderScheduler {
   async stop(): Promise<void> {
     this.stopped = true;
     this.cancelWake?.();
+  }
+
+  /**
+   * Totals of the job runs that want a task (waiting, launching, running), runs by state, and
+   * waiting runs held back by a retry backoff. Jobs are never labels.
+   */
+  gauges(): SchedulerGauges {
+    const now = this.clock.nowMs();
+    const runs = Object.values(this.state.value.runs);
+    const tasksByState: Record<string, number> = { waiting: 0, launching: 0, running: 0, killing: 0 };
+    for (const run of runs)
+      if (run.state in tasksByState) tasksByState[run.state] = (tasksByState[run.state] ?? 0) + 1;
+    const byRole = new Map<string, RoleDemand>();
+    addDemand(byRole, this.context.role, {
+      wanted: runs.filter((r) => r.state === 'waiting' || r.state === 'launching' || r.state === 'running')
+        .length,
+      running: tasksByState.running ?? 0,
+      queued: launchableRuns(this.state.value, now).length,
+    });
+    const launchBackoffs = runs.filter((r) => r.state === 'waiting' && (r.notBeforeMs ?? 0) > now).length;
+    return { roles: [...byRole.values()], tasksByState, launchBackoffs };
   }
 
   // --- FrameworkHandlers -------------------------------------------------------------------

@@ -24,6 +24,7 @@ import { needsOf } from '../common/runnable.js';
 import type { StateDocument } from '../common/state-document.js';
 import type { AppSpec } from './app-definition.js';
 import type { OfferRound } from '../common/offer-round.js';
+import { addDemand, type RoleDemand, type SchedulerGauges } from '../common/scheduler-metrics.js';
 import { appLaunches, appTaskId } from './app-launches.js';
 import { appView, deploymentView, type TaskFailure, type TaskRuntime, waitingView } from './app-views.js';
 import { HealthMonitor, isSchedulerCheck } from './health-monitor.js';
@@ -80,6 +81,28 @@ export class ServiceScheduler implements LeaderScheduler {
     this.stopped = true;
     this.cancelTick?.();
     this.health.stop();
+  }
+
+  /** Totals per role (apps are never labels), tasks by phase, and apps held back by a backoff. */
+  gauges(): SchedulerGauges {
+    const now = this.clock.nowMs();
+    const byRole = new Map<string, RoleDemand>();
+    const tasksByState: Record<string, number> = { staging: 0, running: 0, killing: 0, unknown: 0 };
+    for (const taskId of Object.keys(this.state.value.tasks)) {
+      const phase = this.runtime.get(taskId)?.phase ?? 'unknown';
+      tasksByState[phase] = (tasksByState[phase] ?? 0) + 1;
+    }
+    for (const app of Object.values(this.state.value.apps)) {
+      const running = this.tasksOf(app.spec.id).filter(([id]) => this.runtime.get(id)?.phase === 'running');
+      addDemand(byRole, app.spec.role ?? this.context.role, {
+        wanted: app.spec.instances,
+        running: running.length,
+        queued: this.plan(app, now).launch,
+      });
+    }
+    if (byRole.size === 0) addDemand(byRole, this.context.role, {});
+    const launchBackoffs = [...this.backoffs.values()].filter((b) => b.untilMs > now).length;
+    return { roles: [...byRole.values()], tasksByState, launchBackoffs };
   }
 
   // --- FrameworkHandlers -------------------------------------------------------------------

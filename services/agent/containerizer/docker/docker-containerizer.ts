@@ -24,6 +24,12 @@ import type {
 import { DockerEngineError, type DockerApi } from './docker-api.js';
 import type { DockerContainerState, DockerContainerSummary } from './docker-types.js';
 import { agentSelector, Labels } from './labels.js';
+import {
+  DEFAULT_HOST_NETWORK,
+  parseHostNetwork,
+  resolveHostNetwork,
+  type SelfProbe,
+} from './host-network.js';
 import { buildRunSpec, imageFor, type RunPolicy } from './run-spec.js';
 import { SandboxLogs } from './sandbox-logs.js';
 import { terminationOf } from './termination.js';
@@ -42,6 +48,13 @@ export interface DockerContainerizerOptions {
   readonly logMaxBytes?: number;
   /** Whether `DockerInfo.privileged` is honoured; refused otherwise. @default false */
   readonly allowPrivileged?: boolean;
+  /**
+   * Network mode for tasks asking for HOST (`--docker_host_network`): `host`, `container:<id>`, or
+   * `container:self` for the agent's own container, resolved at the first launch. @default 'host'
+   */
+  readonly hostNetwork?: string;
+  /** How the agent finds its own container for `container:self`; replaced in tests. */
+  readonly selfProbe?: SelfProbe;
   /** How many ended containers `wait` keeps answering for. @default 1000 */
   readonly retainedTerminations?: number;
   /** Delay between checks while the engine does not answer during a wait for an exit. @default 1000 */
@@ -87,6 +100,10 @@ export class DockerContainerizer implements Containerizer {
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly policy: RunPolicy;
+  private readonly hostNetworkMode: string;
+  private readonly selfProbe: SelfProbe | undefined;
+  /** `hostNetworkMode` resolved (once) to what the engine is told. */
+  private resolvedHostNetwork: Promise<string> | undefined;
   private readonly retainedTerminations: number;
   private readonly engineRetryMs: number;
   private readonly runs = new Map<ContainerId, Run>();
@@ -104,6 +121,10 @@ export class DockerContainerizer implements Containerizer {
       logMaxBytes: options.logMaxBytes ?? DEFAULT_LOG_MAX_BYTES,
       allowPrivileged: options.allowPrivileged ?? false,
     };
+    this.hostNetworkMode = parseHostNetwork(options.hostNetwork ?? DEFAULT_HOST_NETWORK);
+    this.selfProbe = options.selfProbe;
+    // Resolved now, so a `container:self` fallback is logged at start; never rejects.
+    void this.hostNetwork();
     this.retainedTerminations = options.retainedTerminations ?? DEFAULT_RETAINED_TERMINATIONS;
     this.engineRetryMs = options.engineRetryMs ?? DEFAULT_ENGINE_RETRY_MS;
   }
@@ -126,7 +147,7 @@ export class DockerContainerizer implements Containerizer {
     const log = this.log.child({ containerId, taskId: spec.taskId, frameworkId: spec.frameworkId });
     const startMs = this.clock.nowMs();
     try {
-      const runSpec = buildRunSpec(spec, this.policy);
+      const runSpec = buildRunSpec(spec, { ...this.policy, hostNetwork: await this.hostNetwork() });
       await this.api.ensureImage(
         runSpec.image,
         spec.container?.docker?.force_pull_image === true,
@@ -153,6 +174,12 @@ export class DockerContainerizer implements Containerizer {
       log.error('container launch failed', { reason: failure.message });
       throw failure;
     }
+  }
+
+  /** The network mode HOST tasks get; `container:self` is resolved at the first call only. */
+  hostNetwork(): Promise<string> {
+    this.resolvedHostNetwork ??= resolveHostNetwork(this.hostNetworkMode, this.log, this.selfProbe);
+    return this.resolvedHostNetwork;
   }
 
   async wait(containerId: ContainerId): Promise<Termination | undefined> {

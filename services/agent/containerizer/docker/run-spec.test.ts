@@ -89,6 +89,59 @@ describe('buildRunSpec', () => {
     );
   });
 
+  describe('with --docker_host_network container:<id>', () => {
+    const joined: RunPolicy = { ...policy, hostNetwork: 'container:agent-1' };
+
+    it("runs HOST tasks in that container's namespace, without hostname or published ports", () => {
+      const container = docker({ image: 'i', network: 'HOST' }, { hostname: 'task-host' });
+      const run = buildRunSpec(spec({ container }), joined);
+      assert.equal(run.networkMode, 'container:agent-1');
+      assert.equal(run.hostname, undefined);
+      assert.deepEqual(run.portBindings, []);
+    });
+
+    it('applies to tasks that name no network (HOST by default) and keeps their port env', () => {
+      const run = buildRunSpec(spec(), joined);
+      assert.equal(run.networkMode, 'container:agent-1');
+      assert.equal(run.env['PORT0'], '31000');
+    });
+
+    it('leaves BRIDGE, NONE and USER tasks as they ask', () => {
+      const bridge = buildRunSpec(
+        spec({ container: docker({ image: 'i', network: 'BRIDGE' }, { hostname: 'h' }) }),
+        joined,
+      );
+      assert.equal(bridge.networkMode, 'bridge');
+      assert.equal(bridge.hostname, 'h');
+      assert.equal(bridge.portBindings.length, 2);
+      assert.equal(
+        buildRunSpec(spec({ container: docker({ image: 'i', network: 'NONE' }) }), joined).networkMode,
+        'none',
+      );
+      const user = docker({ image: 'i', network: 'USER' }, { network_infos: [{ name: 'backend' }] });
+      assert.equal(buildRunSpec(spec({ container: user }), joined).networkMode, 'backend');
+    });
+
+    it('still refuses port mappings on a HOST task', () => {
+      const container = docker({
+        image: 'i',
+        network: 'HOST',
+        port_mappings: [{ host_port: 31000, container_port: 80 }],
+      });
+      assert.throws(() => buildRunSpec(spec({ container }), joined), {
+        code: 'CONTAINER_LAUNCH_FAILED',
+        message: /HOST/,
+      });
+    });
+
+    it("keeps the task's hostname with hostNetwork 'host'", () => {
+      const container = docker({ image: 'i', network: 'HOST' }, { hostname: 'task-host' });
+      const run = buildRunSpec(spec({ container }), { ...policy, hostNetwork: 'host' });
+      assert.equal(run.networkMode, 'host');
+      assert.equal(run.hostname, 'task-host');
+    });
+  });
+
   it('uses the named network for USER', () => {
     const container = docker({ image: 'i', network: 'USER' }, { network_infos: [{ name: 'backend' }] });
     assert.equal(buildRunSpec(spec({ container }), policy).networkMode, 'backend');

@@ -22,6 +22,11 @@ export interface RunPolicy {
   readonly logMaxBytes: number;
   /** Whether `DockerInfo.privileged` is honoured; refused otherwise. */
   readonly allowPrivileged: boolean;
+  /**
+   * Network mode of tasks asking for HOST: `host`, or `container:<id>` to join that container's
+   * namespace (the agent's own, when it runs in one). @default 'host'
+   */
+  readonly hostNetwork?: string;
 }
 
 /** The CFS period meso uses; Docker's default, so `cpus × period` is the familiar `--cpus` quota. */
@@ -61,7 +66,11 @@ export function buildRunSpec(spec: ContainerSpec, policy: RunPolicy): DockerRunS
   if (docker?.privileged === true && !policy.allowPrivileged) {
     throw refuse('privileged containers are not allowed on this agent');
   }
-  const networkMode = networkModeOf(spec.container);
+  const requested = networkModeOf(spec.container);
+  // Checked as HOST (no port mappings), then run in the configured namespace.
+  const portBindings = portBindingsOf(spec, requested);
+  const joined = requested === 'host' && policy.hostNetwork?.startsWith('container:') === true;
+  const networkMode = joined ? (policy.hostNetwork ?? requested) : requested;
   return {
     name: containerName(spec),
     image,
@@ -69,9 +78,10 @@ export function buildRunSpec(spec: ContainerSpec, policy: RunPolicy): DockerRunS
     env: environmentOf(spec),
     labels: ownershipLabels(spec),
     user: spec.command.user,
-    hostname: spec.container?.hostname,
+    // The engine refuses a hostname (and published ports) for a container sharing another's network.
+    hostname: joined ? undefined : spec.container?.hostname,
     networkMode,
-    portBindings: portBindingsOf(spec, networkMode),
+    portBindings,
     binds: bindsOf(spec.container, policy.volumeAllowList),
     cpu: cpuLimitsOf(spec.limits.cpus),
     memoryBytes: spec.limits.memMiB > 0 ? Math.round(spec.limits.memMiB * MIB) : undefined,

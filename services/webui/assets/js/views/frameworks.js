@@ -2,9 +2,11 @@
 /**
  * Frameworks: roles and dominant shares, tasks, what they hold, and what they do with offers
  * (outstanding now; sent, accepted, declined and rescinded since the master started). A framework
- * that declines everything or is offered nothing shows it at once.
+ * that declines everything or is offered nothing shows it at once. Frameworks with a `webui_url`
+ * link to it, and those whose URL answers `/v2/queue` show why their waiting apps are not placed.
  */
 import { fmtFor, fmtPct, fromTimeInfo, fmtAge, h, replace, scalars, table } from '../dom.js';
+import { apiBaseOf, PlacementQueues, renderWhyNotPlaced } from '../placement.js';
 
 /** @typedef {import('../store.js').ClusterStore} ClusterStore */
 
@@ -28,9 +30,20 @@ const heldText = (held) =>
 export function frameworksView(store) {
   const active = h('div', {});
   const completedRegion = h('div', {});
+  const queuesRegion = h('div', {});
   // Outside the re-rendered regions, so an opened list stays open across updates.
   const details = h('details', {}, h('summary', {}, 'Completed frameworks'), completedRegion);
-  const el = h('div', { class: 'frameworks' }, active, details);
+  const el = h('div', { class: 'frameworks' }, active, queuesRegion, details);
+  const withApi = () =>
+    [...store.frameworks.values()].flatMap((fw) => {
+      const base = apiBaseOf(fw);
+      return base === undefined ? [] : [{ name: String(fw.framework_info.name), base }];
+    });
+  const queues = new PlacementQueues(
+    () => [...new Set(withApi().map((f) => f.base))],
+    () => renderWhyNotPlaced(queuesRegion, withApi(), queues),
+  );
+  queues.start();
   const update = () => {
     const live = store.liveTasks();
     const now = Date.now() / 1000;
@@ -39,8 +52,13 @@ export function frameworksView(store) {
       const stats = fw.offer_stats ?? {};
       const shares = /** @type {{role: string, share: number}[]} */ (fw.dominant_shares ?? []);
       const tasks = live.filter((t) => t.framework_id.value === id).length;
+      const base = apiBaseOf(fw);
       return [
-        [h('strong', {}, fw.framework_info.name), h('div', { class: 'id' }, id)],
+        [
+          h('strong', {}, fw.framework_info.name),
+          h('div', { class: 'id' }, id),
+          base === undefined ? null : h('a', { href: base, rel: 'noopener noreferrer' }, 'API'),
+        ],
         rolesOf(fw).join(', '),
         status(fw),
         shares.map((s) => `${s.role} ${fmtPct(s.share)}`).join(', ') || '—',
@@ -86,6 +104,7 @@ export function frameworksView(store) {
       completedRegion,
       table(`${completed.length} completed`, ['Framework', 'Roles', 'Tasks'], completed, 'None.'),
     );
+    renderWhyNotPlaced(queuesRegion, withApi(), queues);
   };
-  return { title: 'Frameworks', el, update };
+  return { title: 'Frameworks', el, update, dispose: () => queues.stop() };
 }
