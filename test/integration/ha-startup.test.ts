@@ -10,9 +10,9 @@ import { parseZkUrl } from '../../services/coordination/index.js';
 import { openZkSession } from '../../services/coordination/zookeeper/zk-client.js';
 import { systemClock } from '../../services/core/clock.js';
 import { silentLogger } from '../../services/log/logger.js';
-import { Cluster, freePort } from '../helpers/cluster.js';
+import { Cluster, freePort, waitFor } from '../helpers/cluster.js';
 import { HaMasters, masterState, runMeso, zkGroupUrl } from '../helpers/ha-cluster.js';
-import { scrape, sumOf } from '../helpers/prometheus.js';
+import { type ExposedSample, scrape, sumOf } from '../helpers/prometheus.js';
 import { startZooKeeper, zooKeeperSkipReason, type ZooKeeperServer } from '../helpers/zookeeper.js';
 
 const EXIT_FAILURE = 1;
@@ -113,13 +113,20 @@ describe('HA: election nodes', { skip: zooKeeperSkipReason() }, () => {
       capabilities: [{ type: 'AGENT_UPDATE' }, { type: 'QUOTA_V2' }],
     });
 
-    // Every master, leader or standby, reports its ZooKeeper session connected.
+    // Every master, leader or standby, reports its ZooKeeper session connected (a standby once
+    // it has entered the election).
     for (const master of ha.live) {
-      const samples = await scrape(master.url);
-      const session = (state: string): number =>
+      const session = (samples: ExposedSample[], state: string): number =>
         sumOf(samples, 'meso_master_zookeeper_session_state', { state });
-      assert.equal(session('connected'), 1, `${master.url}: connected`);
-      assert.equal(session('disconnected') + session('expired'), 0, `${master.url}: other states`);
+      const samples = await waitFor(
+        async () => {
+          const scraped = await scrape(master.url);
+          return session(scraped, 'connected') === 1 && scraped;
+        },
+        15_000,
+        `${master.url} to report its ZooKeeper session connected`,
+      );
+      assert.equal(session(samples, 'disconnected') + session(samples, 'expired'), 0, master.url);
     }
   });
 });

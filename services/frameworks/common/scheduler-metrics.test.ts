@@ -5,7 +5,7 @@ import type { Offer } from '../../core/v1/cluster.js';
 import type { TaskStatus } from '../../core/v1/tasks.js';
 import { PromMetrics, SchedulerMetrics as s, specsOf } from '../../metrics/index.js';
 import type { FrameworkHandlers, OfferLaunch } from '../../scheduler/index.js';
-import { collectSchedulerGauges, instrumentHandlers } from './scheduler-metrics.js';
+import { collectSchedulerGauges, instrumentHandlers, type SchedulerGauges } from './scheduler-metrics.js';
 
 const offer = (id: string): Offer => ({ id: { value: id } }) as unknown as Offer;
 const status = (taskId: string, state: string): TaskStatus =>
@@ -69,12 +69,12 @@ describe('instrumentHandlers', () => {
 describe('collectSchedulerGauges', () => {
   it('reports totals per role, tasks by state and backoffs; a standby only subscribed 0', async () => {
     const metrics = new PromMetrics(specsOf(s));
-    let gauges: Parameters<typeof collectSchedulerGauges>[2];
-    metrics.addCollector((sink) => collectSchedulerGauges(sink, gauges !== undefined, gauges));
+    const leader: { gauges?: SchedulerGauges } = {};
+    metrics.addCollector((sink) => collectSchedulerGauges(sink, leader.gauges !== undefined, leader.gauges));
     let readings = await metrics.read();
     assert.equal(readings.sum(s.subscribed), 0);
     assert.equal(readings.by(s.tasksWanted, 'role').size, 0);
-    gauges = {
+    leader.gauges = {
       roles: [{ role: '*', wanted: 3, running: 2, queued: 1 }],
       tasksByState: { running: 2, staging: 0 },
       launchBackoffs: 1,
