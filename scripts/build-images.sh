@@ -12,7 +12,7 @@ set -euo pipefail
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 readonly repo_root
 readonly tag="${MESO_TAG:-dev}"
-readonly all_roles=(master agent gateway tools)
+readonly all_roles=(master agent gateway services jobs tools)
 
 log() { printf 'build-images: %s\n' "$*" >&2; }
 

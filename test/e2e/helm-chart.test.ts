@@ -98,12 +98,16 @@ describe('helm chart (charts/meso)', { skip }, () => {
     await run(HELM, ['lint', '--strict', CHART]);
   });
 
-  it('renders ZooKeeper, masters, agents, the gateway and the dashboard by default', async () => {
+  it('renders ZooKeeper, masters, agents, the gateway, the frameworks and the dashboard by default', async () => {
     const objects = await render();
     assert.deepEqual(kinds(objects), [
       'ConfigMap',
       'DaemonSet',
       'Deployment',
+      'Deployment',
+      'Deployment',
+      'Service',
+      'Service',
       'Service',
       'Service',
       'Service',
@@ -113,6 +117,11 @@ describe('helm chart (charts/meso)', { skip }, () => {
       'StatefulSet',
       'StatefulSet',
     ]);
+    for (const name of ['services', 'jobs']) {
+      const framework = find(objects, 'Deployment', `r1-meso-${name}`);
+      assert.equal(podSpec(framework).containers[0]?.image, `meso/${name}:${APP_VERSION}`);
+      assert.match(env(framework, 'MESO_ZK') ?? '', new RegExp(`^zk://.+/meso-${name}$`));
+    }
     for (const o of objects) {
       assert.equal(
         o.metadata.labels?.['app.kubernetes.io/instance'],
