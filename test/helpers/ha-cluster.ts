@@ -13,8 +13,9 @@ import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import type { Offer } from '../../services/core/v1/cluster.js';
 import type { TaskState } from '../../services/core/v1/tasks.js';
-import type { Cluster, Flags, MesoProcess } from './cluster.js';
-import { waitFor } from './cluster.js';
+import { after, before } from 'node:test';
+import { Cluster, waitFor, type Flags, type MesoProcess } from './cluster.js';
+import { startZooKeeper, type ZooKeeperServer } from './zookeeper.js';
 import type { TestScheduler } from './scheduler.js';
 
 /** The parts of `/master/state` these tests read. */
@@ -190,4 +191,48 @@ export async function runMeso(
   const [code] = (await once(child, 'exit')) as [number | null];
   clearTimeout(timer);
   return { code, output };
+}
+
+/** What `useHaCluster` sets up: read `ha` and `zk` inside tests, once `before` has run. */
+export interface HaTestCluster {
+  readonly cluster: Cluster;
+  readonly ha: HaMasters;
+  readonly zk: ZooKeeperServer;
+}
+
+/**
+ * Registers the current suite's `before`/`after` hooks: a real ZooKeeper, `masters` masters
+ * started one after the other (the first leads), then one agent per entry of `agents` (following
+ * the leader through ZooKeeper); everything is stopped afterwards.
+ */
+export function useHaCluster(options: {
+  readonly masters: number;
+  readonly masterFlags: Flags;
+  readonly agents?: readonly Flags[];
+}): HaTestCluster {
+  const cluster = new Cluster();
+  const state: { ha?: HaMasters; zk?: ZooKeeperServer } = {};
+  before(async () => {
+    state.zk = await startZooKeeper();
+    state.ha = new HaMasters(cluster, zkGroupUrl(state.zk.connectString), options.masterFlags);
+    await state.ha.start(options.masters);
+    for (const flags of options.agents ?? []) await cluster.startAgent(state.ha.zk, flags);
+  });
+  after(async () => {
+    await cluster.stopAll();
+    await state.zk?.destroy();
+  });
+  const started = <T>(value: T | undefined, what: string): T => {
+    if (value === undefined) throw new Error(`${what} is not started yet (use it inside a test)`);
+    return value;
+  };
+  return {
+    cluster,
+    get ha() {
+      return started(state.ha, 'the HA cluster');
+    },
+    get zk() {
+      return started(state.zk, 'ZooKeeper');
+    },
+  };
 }

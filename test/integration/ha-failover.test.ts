@@ -6,14 +6,14 @@
  * running and known to its framework. Nothing is ever reported lost.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { Offer } from '../../services/core/v1/cluster.js';
 import { AGENT_API_PATH } from '../../services/core/agent-protocol.js';
 import { isTerminalState, type TaskState } from '../../services/core/v1/tasks.js';
-import { Cluster, waitFor, type MesoProcess } from '../helpers/cluster.js';
-import { HaMasters, masterState, nextUpdates, offersOfAgents, zkGroupUrl } from '../helpers/ha-cluster.js';
+import { waitFor, type MesoProcess } from '../helpers/cluster.js';
+import { masterState, nextUpdates, offersOfAgents, useHaCluster } from '../helpers/ha-cluster.js';
 import { commandTask, TestScheduler } from '../helpers/scheduler.js';
-import { startZooKeeper, zooKeeperSkipReason, type ZooKeeperServer } from '../helpers/zookeeper.js';
+import { zooKeeperSkipReason } from '../helpers/zookeeper.js';
 
 const SESSION_TIMEOUT_MS = 3000;
 /** "Within the session timeout plus a few seconds", with room for a loaded test machine. */
@@ -27,25 +27,12 @@ const MASTER_FLAGS = {
 const AGENT_FLAGS = { zk_session_timeout: '3secs', resources: 'cpus:2;mem:1024;disk:1024' };
 
 describe('HA: leader failover', { skip: zooKeeperSkipReason() }, () => {
-  const cluster = new Cluster();
-  let zk: ZooKeeperServer;
-  let ha: HaMasters;
-
-  before(async () => {
-    zk = await startZooKeeper();
-    ha = new HaMasters(cluster, zkGroupUrl(zk.connectString), MASTER_FLAGS);
-    await ha.start(3);
-    for (let i = 0; i < 2; i++) await cluster.startAgent(ha.zk, AGENT_FLAGS);
-  });
-  after(async () => {
-    await cluster.stopAll();
-    await zk?.destroy();
-  });
+  const setup = useHaCluster({ masters: 3, masterFlags: MASTER_FLAGS, agents: [AGENT_FLAGS, AGENT_FLAGS] });
 
   it('elects one leader; standbys redirect leader-only requests and answer /health and /master/state', async () => {
-    const leader = await ha.leader(FAILOVER_DEADLINE_MS);
+    const leader = await setup.ha.leader(FAILOVER_DEADLINE_MS);
     const leaderState = await masterState(leader);
-    const standby = ha.standby(leader);
+    const standby = setup.ha.standby(leader);
     const location = `//${leaderState.leader_info?.hostname}:${leader.port}`;
     for (const path of ['/api/v1/scheduler', '/master/api/v1/scheduler', AGENT_API_PATH]) {
       const res = await fetch(`${standby.url}${path}?x=1`, { method: 'POST', redirect: 'manual' });
@@ -76,10 +63,10 @@ describe('HA: leader failover', { skip: zooKeeperSkipReason() }, () => {
   });
 
   it('keeps every running task through SIGKILLs of the leader, also with a launch in flight', async () => {
-    const first = await ha.leader(FAILOVER_DEADLINE_MS);
+    const first = await setup.ha.leader(FAILOVER_DEADLINE_MS);
     // The scheduler talks to the master started last, elected last, so never killed below; it
     // redirects the scheduler to the leader.
-    const entry = ha.live.at(-1)!;
+    const entry = setup.ha.live.at(-1)!;
     await using scheduler = new TestScheduler(entry.url, {
       name: 'survivor',
       failover_timeout: 3600,
@@ -100,7 +87,7 @@ describe('HA: leader failover', { skip: zooKeeperSkipReason() }, () => {
       (err: unknown) => `failed: ${String(err)}`,
     );
     const third = await failOver(second, entry);
-    await ha.add(); // the supervisor restarts a master, so three contend again
+    await setup.ha.add(); // the supervisor restarts a master, so three contend again
     await expectTasksRunning(third, frameworkId, running);
     await reconcileRunning(scheduler, running);
     // The launch either reached the agent (t3 runs and the scheduler is told so) or died with the
@@ -124,8 +111,8 @@ describe('HA: leader failover', { skip: zooKeeperSkipReason() }, () => {
   /** Kills `leader` and waits for a successor, within `FAILOVER_DEADLINE_MS`. */
   async function failOver(leader: MesoProcess, entry: MesoProcess): Promise<MesoProcess> {
     assert.notEqual(leader, entry, 'the scheduler entry point must survive');
-    await ha.kill(leader);
-    return ha.leader(FAILOVER_DEADLINE_MS, leader);
+    await setup.ha.kill(leader);
+    return setup.ha.leader(FAILOVER_DEADLINE_MS, leader);
   }
 });
 

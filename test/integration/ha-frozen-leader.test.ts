@@ -5,11 +5,11 @@
  * and a restarted master rejoins as a standby. The task running throughout is never lost.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { Cluster, waitFor } from '../helpers/cluster.js';
-import { exitWithin, HaMasters, masterState, zkGroupUrl } from '../helpers/ha-cluster.js';
+import { describe, it } from 'node:test';
+import { waitFor } from '../helpers/cluster.js';
+import { exitWithin, masterState, useHaCluster } from '../helpers/ha-cluster.js';
 import { commandTask, TestScheduler } from '../helpers/scheduler.js';
-import { sleep, startZooKeeper, zooKeeperSkipReason, type ZooKeeperServer } from '../helpers/zookeeper.js';
+import { sleep, zooKeeperSkipReason } from '../helpers/zookeeper.js';
 
 const SESSION_TIMEOUT_MS = 3000;
 const DEADLINE_MS = SESSION_TIMEOUT_MS + 15_000;
@@ -17,28 +17,15 @@ const DEADLINE_MS = SESSION_TIMEOUT_MS + 15_000;
 const EXIT_DEPOSED = 3;
 
 describe('HA: a frozen leader thaws', { skip: zooKeeperSkipReason() }, () => {
-  const cluster = new Cluster();
-  let zk: ZooKeeperServer;
-  let ha: HaMasters;
-
-  before(async () => {
-    zk = await startZooKeeper();
-    ha = new HaMasters(cluster, zkGroupUrl(zk.connectString), {
-      zk_session_timeout: '3secs',
-      allocation_interval: '200ms',
-      agent_ping_timeout: '1secs',
-    });
-    await ha.start(3);
-    await cluster.startAgent(ha.zk, { zk_session_timeout: '3secs', resources: 'cpus:1;mem:512;disk:512' });
-  });
-  after(async () => {
-    await cluster.stopAll();
-    await zk?.destroy();
+  const setup = useHaCluster({
+    masters: 3,
+    masterFlags: { zk_session_timeout: '3secs', allocation_interval: '200ms', agent_ping_timeout: '1secs' },
+    agents: [{ zk_session_timeout: '3secs', resources: 'cpus:1;mem:512;disk:512' }],
   });
 
   it('stops serving as leader at once, exits, and leaves exactly one leader', async () => {
-    const frozen = await ha.leader(DEADLINE_MS);
-    await using scheduler = new TestScheduler(ha.live.at(-1)!.url, {
+    const frozen = await setup.ha.leader(DEADLINE_MS);
+    await using scheduler = new TestScheduler(setup.ha.live.at(-1)!.url, {
       name: 'patient',
       failover_timeout: 3600,
       capabilities: [{ type: 'PARTITION_AWARE' }],
@@ -52,7 +39,7 @@ describe('HA: a frozen leader thaws', { skip: zooKeeperSkipReason() }, () => {
     let thawed = false;
     try {
       // Frozen past its session timeout: ZooKeeper expires its session and a standby is elected.
-      const successor = await ha.leader(DEADLINE_MS, frozen);
+      const successor = await setup.ha.leader(DEADLINE_MS, frozen);
       await sleep(SESSION_TIMEOUT_MS); // stay frozen a while longer, with a successor leading
       // Queued while frozen, so the thawed master may handle it before any timer or ZooKeeper
       // event: a leader would answer 400 (empty call), a deposed master must not.
@@ -67,10 +54,10 @@ describe('HA: a frozen leader thaws', { skip: zooKeeperSkipReason() }, () => {
 
       assert.equal((await exitWithin(frozen, DEADLINE_MS))?.code, EXIT_DEPOSED, 'the thawed master exits');
       assert.match(await frozen.log(), /stopped acting as the leading master/);
-      assert.equal(await ha.leader(DEADLINE_MS), successor, 'the successor alone leads');
+      assert.equal(await setup.ha.leader(DEADLINE_MS), successor, 'the successor alone leads');
 
       // The supervisor restarts the old master; it joins as a standby.
-      const restarted = await ha.add();
+      const restarted = await setup.ha.add();
       const state = await masterState(restarted);
       assert.equal(state.elected_time, undefined);
       assert.equal(state.leader_info?.id, (await masterState(successor)).id);

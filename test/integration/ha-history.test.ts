@@ -3,11 +3,11 @@
  * completed tasks from what the agents remember when they re-register (master state is soft).
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { Cluster, waitFor } from '../helpers/cluster.js';
-import { HaMasters, masterState, zkGroupUrl } from '../helpers/ha-cluster.js';
+import { describe, it } from 'node:test';
+import { waitFor } from '../helpers/cluster.js';
+import { masterState, useHaCluster } from '../helpers/ha-cluster.js';
 import { commandTask, TestScheduler } from '../helpers/scheduler.js';
-import { startZooKeeper, zooKeeperSkipReason, type ZooKeeperServer } from '../helpers/zookeeper.js';
+import { zooKeeperSkipReason } from '../helpers/zookeeper.js';
 
 interface HistoryState {
   frameworks: { id: string; completed_tasks: { id: string; state: string }[] }[];
@@ -15,27 +15,18 @@ interface HistoryState {
 }
 
 describe('HA: task history, weights and quota across a failover', { skip: zooKeeperSkipReason() }, () => {
-  const cluster = new Cluster();
-  let zk: ZooKeeperServer;
-  let ha: HaMasters;
-
-  before(async () => {
-    zk = await startZooKeeper();
-    ha = new HaMasters(cluster, zkGroupUrl(zk.connectString), {
+  const setup = useHaCluster({
+    masters: 2,
+    masterFlags: {
       zk_session_timeout: '3secs',
       allocation_interval: '200ms',
       agent_reregister_timeout: '1mins',
-    });
-    await ha.start(2);
-    await cluster.startAgent(ha.zk, { zk_session_timeout: '3secs', resources: 'cpus:2;mem:1024' });
-  });
-  after(async () => {
-    await cluster.stopAll();
-    await zk?.destroy();
+    },
+    agents: [{ zk_session_timeout: '3secs', resources: 'cpus:2;mem:1024' }],
   });
 
   it('keeps completed frameworks and completed tasks on the new leader', async () => {
-    const leader = await ha.leader(20_000);
+    const leader = await setup.ha.leader(20_000);
     // A framework that finishes a task and tears down, and one that stays with a finished task.
     const gone = new TestScheduler(leader.url, { name: 'gone' });
     const goneId = await gone.subscribe();
@@ -52,8 +43,8 @@ describe('HA: task history, weights and quota across a failover', { skip: zooKee
     // Let the agent see the acknowledgements before the leader dies.
     await new Promise((resolve) => setTimeout(resolve, 1000));
 
-    await ha.kill(leader);
-    const next = await ha.leader(30_000, leader);
+    await setup.ha.kill(leader);
+    const next = await setup.ha.leader(30_000, leader);
     const state = await waitFor(
       async () => {
         const s = (await masterState(next)) as unknown as HistoryState & { slaves: unknown[] };
@@ -79,7 +70,7 @@ describe('HA: task history, weights and quota across a failover', { skip: zooKee
         headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
         body: JSON.stringify(call),
       });
-    const leader = await ha.leader(30_000);
+    const leader = await setup.ha.leader(30_000);
     const weights = await operator(leader.url, {
       type: 'UPDATE_WEIGHTS',
       update_weights: { weight_infos: [{ role: 'eng', weight: 2.5 }] },
@@ -93,9 +84,9 @@ describe('HA: task history, weights and quota across a failover', { skip: zooKee
     });
     assert.equal(quota.status, 200, await quota.text());
 
-    await ha.add(); // keep a standby to take over
-    await ha.kill(leader);
-    const next = await ha.leader(30_000, leader);
+    await setup.ha.add(); // keep a standby to take over
+    await setup.ha.kill(leader);
+    const next = await setup.ha.leader(30_000, leader);
     const got = await waitFor(
       async () => {
         const res = await operator(next.url, { type: 'GET_WEIGHTS' });

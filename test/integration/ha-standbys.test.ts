@@ -4,10 +4,10 @@
  * dies, it leaves the list once its session expires.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { Cluster, waitFor } from '../helpers/cluster.js';
-import { HaMasters, masterState, zkGroupUrl } from '../helpers/ha-cluster.js';
-import { startZooKeeper, zooKeeperSkipReason, type ZooKeeperServer } from '../helpers/zookeeper.js';
+import { describe, it } from 'node:test';
+import { waitFor } from '../helpers/cluster.js';
+import { masterState, useHaCluster } from '../helpers/ha-cluster.js';
+import { zooKeeperSkipReason } from '../helpers/zookeeper.js';
 
 const MASTER_FLAGS = { zk_session_timeout: '3secs', quorum: 2, allocation_interval: '200ms' };
 
@@ -31,25 +31,13 @@ async function getMaster(url: string): Promise<{ master_info: MasterInfoJson; st
 }
 
 describe('HA: standbys in GET_MASTER', { skip: zooKeeperSkipReason() }, () => {
-  const cluster = new Cluster();
-  let zk: ZooKeeperServer;
-  let ha: HaMasters;
-
-  before(async () => {
-    zk = await startZooKeeper();
-    ha = new HaMasters(cluster, zkGroupUrl(zk.connectString), MASTER_FLAGS);
-    await ha.start(3);
-  });
-  after(async () => {
-    await cluster.stopAll();
-    await zk?.destroy();
-  });
+  const setup = useHaCluster({ masters: 3, masterFlags: MASTER_FLAGS });
 
   it('lists the two standbys on the leader, and drops a dead one', async () => {
-    const leader = await ha.leader(20_000);
+    const leader = await setup.ha.leader(20_000);
     const leaderId = (await masterState(leader)).id;
     const standbyIds = await Promise.all(
-      ha.live.filter((m) => m !== leader).map(async (m) => (await masterState(m)).id),
+      setup.ha.live.filter((m) => m !== leader).map(async (m) => (await masterState(m)).id),
     );
     assert.equal(standbyIds.length, 2);
 
@@ -65,14 +53,14 @@ describe('HA: standbys in GET_MASTER', { skip: zooKeeperSkipReason() }, () => {
     assert.equal(answer.master_info.id, leaderId);
     assert.deepEqual((answer.standbys ?? []).map((s) => s.id).sort(), [...standbyIds].sort());
     for (const s of answer.standbys ?? []) {
-      const process = ha.live.find((m) => m.port === s.port);
+      const process = setup.ha.live.find((m) => m.port === s.port);
       assert.notEqual(process, undefined, `standby ${s.id} at port ${s.port} is one of ours`);
       assert.notEqual(process, leader);
     }
 
-    const victim = ha.standby(leader);
+    const victim = setup.ha.standby(leader);
     const victimId = (await masterState(victim)).id;
-    await ha.kill(victim);
+    await setup.ha.kill(victim);
     await waitFor(
       async () => {
         const ids = ((await getMaster(leader.url)).standbys ?? []).map((s) => s.id);
