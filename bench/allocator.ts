@@ -93,9 +93,16 @@ function parseSettings(args: readonly string[]): Settings {
   };
 }
 
-/** Heap plus typed-array memory (offer filter tables live in array buffers, outside the JS heap). */
-function memoryBytes(): number {
-  globalThis.gc?.();
+/**
+ * Heap plus typed-array memory (offer filter tables live in array buffers, outside the JS heap).
+ * V8 releases dead array buffers after a collection, on its own schedule, so collect, yield to the
+ * event loop, and collect again before reading.
+ */
+async function memoryBytes(): Promise<number> {
+  for (let pass = 0; pass < 2 && globalThis.gc !== undefined; pass++) {
+    globalThis.gc();
+    await new Promise((resolve) => setImmediate(resolve));
+  }
   const usage = process.memoryUsage();
   return usage.heapUsed + usage.arrayBuffers;
 }
@@ -288,7 +295,7 @@ interface NaiveClient {
   allocationCount: number;
 }
 
-function benchmarkCell(agents: number, frameworks: number, settings: Settings) {
+async function benchmarkCell(agents: number, frameworks: number, settings: Settings) {
   const rounds = settings.rounds ?? 2 * frameworks;
   const naiveRounds =
     agents * frameworks <= NAIVE_FULL_RUN_MAX_PAIRS ? rounds : Math.min(settings.naiveRounds, rounds);
@@ -297,11 +304,11 @@ function benchmarkCell(agents: number, frameworks: number, settings: Settings) {
 
   const allocator = new HierarchicalAllocator(OPTIONS);
   addFrameworks(allocator, frameworks);
-  const baseBytes = memoryBytes();
+  const baseBytes = await memoryBytes();
   addAgents(allocator, agents, frameworks);
-  const setupBytes = memoryBytes();
+  const setupBytes = await memoryBytes();
   const meso = runRounds(allocator, rounds, naiveRounds);
-  const filteredBytes = memoryBytes();
+  const filteredBytes = await memoryBytes();
   const eventMicros = measureEvents(
     allocator,
     agents,
@@ -349,7 +356,7 @@ export async function main(args: string[]): Promise<void> {
   const rows: Row[] = [];
   for (const agents of settings.agents) {
     for (const frameworks of settings.frameworks) {
-      const row = benchmarkCell(agents, frameworks, settings);
+      const row = await benchmarkCell(agents, frameworks, settings);
       // Other work on the machine inflates wall time; the CPU-time columns are less affected.
       const load = loadavg()[0]!;
       rows.push({

@@ -109,7 +109,7 @@ describe('compose cluster (compose/docker-compose.yml)', { skip }, () => {
     assert.equal(new Set(activeAgents(s)).size, 3);
   });
 
-  it("lists every master and every agent among Prometheus's scrape targets", async () => {
+  it("lists every master, agent and framework among Prometheus's scrape targets", async () => {
     const prometheus = await project.publishedUrl('prometheus', 9090);
     const agentAddresses = await Promise.all(
       (await project.containers('agent')).map(async (id) => {
@@ -122,7 +122,8 @@ describe('compose cluster (compose/docker-compose.yml)', { skip }, () => {
         return `${stdout.trim()}:5051`;
       }),
     );
-    const wanted = ['master1:5050', 'master2:5050', 'master3:5050', ...agentAddresses].sort();
+    const frameworks = ['services:8090', 'jobs:8091'];
+    const wanted = ['master1:5050', 'master2:5050', 'master3:5050', ...agentAddresses, ...frameworks].sort();
     await eventually(
       'every daemon among the Prometheus targets',
       async () => {
