@@ -122,18 +122,26 @@ function addAgents(subject: DeclineOffersSubject, agents: number, frameworks: nu
   }
 }
 
-const fingerprint = (offers: readonly Allocation[]): string =>
-  offers
+/**
+ * A 32-bit FNV-1a hash of a round's offers, in a canonical order: enough to tell whether two
+ * allocators made the same offers, without keeping every round's text alive during memory readings.
+ */
+function fingerprint(offers: readonly Allocation[]): number {
+  const text = offers
     .map((o) => `${o.frameworkId}@${o.agentId}:${o.resources.toString()}`)
     .sort()
     .join('\n');
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
+  return hash >>> 0;
+}
 
 interface RoundsResult {
   readonly cycleMs: number[];
   /** CPU time of the process during each cycle (user + system, all threads). */
   readonly cycleCpuMs: number[];
   readonly offersPerRound: number[];
-  readonly fingerprints: string[];
+  readonly fingerprints: number[];
 }
 
 /** Declines the previous round's offers with a long filter, then times one cycle; `rounds` times. */
