@@ -76,9 +76,17 @@ export class SandboxLogs {
   }
 }
 
+/**
+ * The kernel stamps mtimes from its coarse clock, which lags real time by up to one tick (10 ms at
+ * HZ=100). Without this margin a line the engine logged within that tick before our last write
+ * has a timestamp after the stamped mtime, and resuming would write it a second time.
+ */
+const MTIME_GRANULARITY_SECONDS = 0.01;
+
+/** Where a resumed stream starts: just after the file was last written. */
 async function modifiedSeconds(path: string): Promise<number | undefined> {
   try {
-    return (await stat(path)).mtimeMs / 1000;
+    return (await stat(path)).mtimeMs / 1000 + MTIME_GRANULARITY_SECONDS;
   } catch (err) {
     // No file yet: the whole log is new to us.
     if (err instanceof Error && 'code' in err && err.code === 'ENOENT') return undefined;
