@@ -33,10 +33,13 @@ interface RefusedSet {
 const NO_SET = 0;
 const UINT16_MAX = 0xffff;
 const INITIAL_SLOTS = 16;
+const NO_INDICES = new Uint16Array(0);
+const NO_EXPIRIES = new Float64Array(0);
 
 export class AgentOfferFilters {
-  private setIndices: Uint16Array | Uint32Array = new Uint16Array(0);
-  private expiresAtMs = new Float64Array(0);
+  // Agents without filters share these empty arrays; the first filter allocates the agent's own.
+  private setIndices: Uint16Array | Uint32Array = NO_INDICES;
+  private expiresAtMs = NO_EXPIRIES;
   private readonly sets: (RefusedSet | undefined)[] = [undefined];
   private readonly recycledIndices: number[] = [];
   private newestIndex = NO_SET;
@@ -170,10 +173,10 @@ export class AgentOfferFilters {
     this.recycledIndices.push(index);
   }
 
-  /** Grows both arrays by doubling, so a framework joining costs amortised O(1) per agent. */
   private ensureSlot(slot: number): void {
     if (slot < this.setIndices.length) return;
-    const length = Math.max(slot + 1, this.setIndices.length * 2, INITIAL_SLOTS);
+    // Powers of two: amortised O(1) growth, at most twice the slots in use whatever order they come in.
+    const length = Math.max(INITIAL_SLOTS, 2 ** Math.ceil(Math.log2(slot + 1)));
     const indices =
       this.setIndices instanceof Uint16Array ? new Uint16Array(length) : new Uint32Array(length);
     indices.set(this.setIndices);
