@@ -56,6 +56,9 @@ export interface DaemonConfig {
 /** What a framework's scheduler may ask of the running framework (a subset of `Framework`). */
 export type TaskControl = Pick<Framework, 'kill' | 'reconcile' | 'demandChanged'>;
 
+/** A kill with no terminal update after this long is sent again (the first may have been lost). */
+export const KILL_RETRY_MS = 15_000;
+
 /** A framework's scheduler, built by the leading instance on its loaded state. */
 export interface LeaderScheduler extends FrameworkHandlers {
   /** The framework's REST routes. */

@@ -16,7 +16,12 @@ import {
   planPlacements,
   type ReconcileTask,
 } from '../../scheduler/index.js';
-import type { LeaderScheduler, SchedulerContext, TaskControl } from '../common/daemon.js';
+import {
+  KILL_RETRY_MS,
+  type LeaderScheduler,
+  type SchedulerContext,
+  type TaskControl,
+} from '../common/daemon.js';
 import type { OfferRound } from '../common/offer-round.js';
 import { groupByOffer, launchTask, needsOf } from '../common/runnable.js';
 import { addDemand, type RoleDemand, type SchedulerGauges } from '../common/scheduler-metrics.js';
@@ -40,8 +45,6 @@ import { parseSchedule, type Schedule } from './schedule/schedule.js';
 
 /** The longest the scheduler sleeps: kill retries and demand are checked at least this often. */
 const MAX_SLEEP_MS = 1000;
-/** A kill with no terminal update after this long is sent again. */
-const KILL_RETRY_MS = 15_000;
 
 type JobView = ReturnType<typeof jobView>;
 

@@ -19,7 +19,12 @@ import {
   planPlacements,
   type ReconcileTask,
 } from '../../scheduler/index.js';
-import type { LeaderScheduler, SchedulerContext, TaskControl } from '../common/daemon.js';
+import {
+  KILL_RETRY_MS,
+  type LeaderScheduler,
+  type SchedulerContext,
+  type TaskControl,
+} from '../common/daemon.js';
 import { needsOf } from '../common/runnable.js';
 import type { StateDocument } from '../common/state-document.js';
 import type { AppSpec } from './app-definition.js';
@@ -41,8 +46,6 @@ import * as ops from './service-state.js';
 
 /** How often every app is planned, besides after each status update. */
 const TICK_MS = 1000;
-/** A kill with no terminal update after this long is sent again (the first may have been lost). */
-const KILL_RETRY_MS = 15_000;
 
 type AppView = ReturnType<typeof appView>;
 
