@@ -111,6 +111,22 @@ export class HaMasters {
     );
   }
 
+  /**
+   * Waits until `standby` has read the leader's record from ZooKeeper (a master answers HTTP
+   * before its detector's first read completes) and returns the standby's state.
+   */
+  async following(standby: MesoProcess, leader: MesoProcess, timeoutMs: number): Promise<MasterState> {
+    const leaderId = (await masterState(leader)).id;
+    return waitFor(
+      async () => {
+        const state = await masterState(standby);
+        return state.leader_info?.id === leaderId && state;
+      },
+      timeoutMs,
+      `${standby.url} to follow the leader ${leader.url}`,
+    );
+  }
+
   /** A live master other than `leader`. */
   standby(leader: MesoProcess): MesoProcess {
     const standby = this.live.find((m) => m !== leader);

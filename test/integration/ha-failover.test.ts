@@ -33,6 +33,7 @@ describe('HA: leader failover', { skip: zooKeeperSkipReason() }, () => {
     const leader = await setup.ha.leader(FAILOVER_DEADLINE_MS);
     const leaderState = await masterState(leader);
     const standby = setup.ha.standby(leader);
+    await setup.ha.following(standby, leader, FAILOVER_DEADLINE_MS);
     const location = `//${leaderState.leader_info?.hostname}:${leader.port}`;
     for (const path of ['/api/v1/scheduler', '/master/api/v1/scheduler', AGENT_API_PATH]) {
       const res = await fetch(`${standby.url}${path}?x=1`, { method: 'POST', redirect: 'manual' });
