@@ -13,6 +13,7 @@ import {
   ProcessContainerizer,
 } from '../agent/index.js';
 import { DEFAULT_HOST_NETWORK, parseHostNetwork } from '../agent/containerizer/docker/host-network.js';
+import { selfContainerName } from '../agent/containerizer/docker/self-container.js';
 import { flag } from './master-command.js';
 
 export function addAgentFlags(command: Command, defaults: { master?: string } = {}): Command {
@@ -35,7 +36,13 @@ export function addAgentFlags(command: Command, defaults: { master?: string } = 
     .addOption(flag('--ip <ip>', 'interface to bind', '0.0.0.0'))
     .addOption(flag('--advertise_ip <ip>', 'address the master and frameworks use to reach this agent'))
     .addOption(flag('--hostname <name>', 'AgentInfo.hostname (default: this host)'))
-    .addOption(flag('--work_dir <dir>', 'sandboxes and checkpoints', '/tmp/meso/agent'))
+    .addOption(
+      flag(
+        '--work_dir <dir>',
+        `sandboxes and checkpoints; ${CONTAINER_PLACEHOLDER} stands for the agent's own container name`,
+        '/tmp/meso/agent',
+      ),
+    )
     .addOption(
       flag(
         '--resources <spec>',
@@ -101,6 +108,42 @@ export function addAgentFlags(command: Command, defaults: { master?: string } = 
 }
 
 export type AgentFlags = Record<string, string | undefined>;
+
+/** In `--work_dir`, replaced by the name of the container the agent runs in. */
+export const CONTAINER_PLACEHOLDER = '{container}';
+
+/**
+ * `--work_dir` with `{container}` replaced by `containerName()`. Scaled compose replicas share one
+ * volume and each keeps its checkpoint under its own container name, which, unlike the container's
+ * id or hostname, survives the container being recreated (an upgrade): the new agent finds the
+ * old checkpoint and adopts the task containers. The engine is only asked when the placeholder
+ * is used; outside a container it is an error, since there is no stable name to use.
+ */
+export async function resolveWorkDir(
+  workDir: string,
+  containerName: () => Promise<string | undefined>,
+): Promise<string> {
+  if (!workDir.includes(CONTAINER_PLACEHOLDER)) return workDir;
+  const name = await containerName();
+  if (name === undefined) {
+    throw new Error(
+      `--work_dir ${workDir} names ${CONTAINER_PLACEHOLDER}, but the agent does not run in a container`,
+    );
+  }
+  return workDir.replaceAll(CONTAINER_PLACEHOLDER, name);
+}
+
+/** `flags` with `--work_dir` resolved (see `resolveWorkDir`), asking the engine `--docker_socket` names. */
+export async function withResolvedWorkDir(
+  flags: AgentFlags,
+  env: Pick<AgentRuntimeEnv, 'log' | 'dockerHost'>,
+): Promise<AgentFlags> {
+  const workDir = flags['work_dir'];
+  if (workDir === undefined) return flags;
+  const engine = (): DockerodeApi =>
+    new DockerodeApi({ socketPath: flags['docker_socket'], dockerHost: env.dockerHost }, env.log);
+  return { ...flags, work_dir: await resolveWorkDir(workDir, () => selfContainerName(engine())) };
+}
 
 /**
  * `--docker_host_network`, checked. It is not part of `AgentConfigInput` (whose schema lives in

@@ -18,6 +18,7 @@ import {
   agentRuntime,
   dockerHostNetworkFromFlags,
   localContainerizers,
+  withResolvedWorkDir,
   type AgentFlags,
 } from './agent-command.js';
 import { addRunFlags, runOptionsFromFlags, type RunFlags } from '../cli/run-flags.js';
@@ -150,7 +151,8 @@ program
 addAgentFlags(program.command('agent').description('run an agent that registers with --master')).action(
   async (flags: AgentFlags) => {
     const log = createLogger((flags['log_level'] ?? 'info') as LogLevel, { role: 'agent' });
-    const config = await loadAgentConfig(agentConfigInputFromFlags(flags));
+    const resolved = await withResolvedWorkDir(flags, { log, dockerHost: process.env.DOCKER_HOST });
+    const config = await loadAgentConfig(agentConfigInputFromFlags(resolved));
     const detection = await agentMasterDetection(config.masterUrl, {
       sessionTimeoutMs: durationFlag('zk_session_timeout', flags['zk_session_timeout'] ?? '10secs'),
       jitterMs: config.registrationBackoffMs,

@@ -1,7 +1,9 @@
 /**
  * `--docker_host_network container:<id>` against a real engine: a long-running busybox container
  * stands in for an agent running in a container; a HOST-network task launched with its id joins
- * its network namespace, so the task's port answers on 127.0.0.1 inside the stand-in.
+ * its network namespace, so the task's port answers on 127.0.0.1 inside the stand-in. When the
+ * stand-in is restarted or removed (the agent's container restarted or recreated), the task is
+ * left without a network: a recovering agent stops it and reports it, rather than adopting it.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -72,4 +74,48 @@ describe('DockerContainerizer with --docker_host_network container:<id>', { skip
     const termination = await containerizer.wait(spec.containerId);
     assert.equal(termination?.reason, 'killed', await readSandbox(spec, 'stderr'));
   });
+
+  for (const [what, cutOff, expected] of [
+    ['restarted', ['restart', '-t', '0'], /was restarted after the task started/],
+    ['removed', ['rm', '-f'], /is gone/],
+  ] as const) {
+    it(
+      `on recovery, stops a HOST task whose namespace owner was ${what} and reports why`,
+      LIMIT,
+      async () => {
+        const { stdout } = await run('docker', ['run', '-d', BUSYBOX, 'sleep', '600']);
+        const owner = stdout.trim();
+        try {
+          const spec = await taskSpec(agentId, {
+            command: 'sleep 600',
+            container: { type: 'DOCKER', docker: { image: BUSYBOX, network: 'HOST' } },
+          });
+          assert.equal(
+            await testContainerizer({ hostNetwork: `container:${owner}` }).launch(spec),
+            'launched',
+          );
+          const known = new Set([spec.containerId]);
+          const unchanged = await testContainerizer({ hostNetwork: `container:${owner}` }).recover(
+            agentId,
+            known,
+          );
+          assert.deepEqual(
+            unchanged.recovered,
+            [{ containerId: spec.containerId }],
+            'adopted while the owner lives',
+          );
+
+          await run('docker', [...cutOff, owner]);
+          const summary = await testContainerizer().recover(agentId, known);
+          const [recovered] = summary.recovered;
+          assert.equal(recovered?.containerId, spec.containerId);
+          assert.equal(recovered?.termination?.reason, 'lost');
+          assert.match(recovered?.termination?.message ?? '', expected);
+          await assert.rejects(cliInspect(containerName(spec)), 'the stopped task container is removed');
+        } finally {
+          await run('docker', ['rm', '-f', owner]).catch(() => undefined);
+        }
+      },
+    );
+  }
 });

@@ -191,12 +191,16 @@ export class DockerodeApi implements DockerApi {
     const period = info.HostConfig.CpuPeriod ?? 0;
     return {
       dockerId: info.Id,
+      name: info.Name.replace(/^\//, ''),
       running: info.State.Running,
       exitCode: info.State.ExitCode,
       oomKilled: info.State.OOMKilled,
       error: info.State.Error,
       labels: info.Config.Labels ?? {},
       cpusLimit: quota > 0 && period > 0 ? quota / period : 0,
+      networkMode: info.HostConfig.NetworkMode ?? '',
+      // The engine's zero time (year 1) for a container that never started parses negative.
+      startedAtMs: Math.max(0, Date.parse(info.State.StartedAt) || 0),
     };
   }
 

@@ -26,13 +26,14 @@ import type { DockerContainerState, DockerContainerSummary } from './docker-type
 import { agentSelector, Labels } from './labels.js';
 import {
   DEFAULT_HOST_NETWORK,
+  namespaceOwner,
   parseHostNetwork,
   resolveHostNetwork,
-  type SelfProbe,
 } from './host-network.js';
+import type { SelfProbe } from './self-container.js';
 import { buildRunSpec, imageFor, type RunPolicy } from './run-spec.js';
 import { SandboxLogs } from './sandbox-logs.js';
-import { terminationOf } from './termination.js';
+import { lostNetworkNamespace, terminationOf } from './termination.js';
 
 export interface DockerContainerizerOptions {
   readonly api: DockerApi;
@@ -67,6 +68,8 @@ const DEFAULT_PIDS_LIMIT = 4096;
 const DEFAULT_LOG_MAX_BYTES = 10 * 1024 * 1024;
 const DEFAULT_RETAINED_TERMINATIONS = 1000;
 const DEFAULT_ENGINE_RETRY_MS = 1000;
+/** Grace for a task found cut off from its network: it cannot be serving anyone any more. */
+const NETWORK_LOST_STOP_GRACE_MS = 1000;
 
 interface Deferred<T> {
   readonly promise: Promise<T>;
@@ -88,6 +91,8 @@ interface Run {
   termination?: Termination;
   /** Set by `kill`; the termination then says `killed`. */
   killGraceMs?: number;
+  /** Set when an adopted container was found cut off from its network and stopped for that. */
+  networkLost?: string;
 }
 
 const newRun = (cpusLimit: number): Run => ({ started: deferred(), ended: deferred(), cpusLimit });
@@ -259,12 +264,32 @@ export class DockerContainerizer implements Containerizer {
     run.started.resolve(dockerId);
     this.runs.set(containerId, run);
     const monitoring = this.monitor(containerId, run, dockerId, this.resumeLogs(found, log), log);
-    if (state?.running === true) {
+    const networkLost = state?.running === true ? await this.lostNetwork(state) : undefined;
+    if (state?.running === true && networkLost === undefined) {
       log.info('container adopted');
       return { containerId };
     }
+    if (networkLost !== undefined) {
+      // Reported as failed rather than left running unreachable, so its framework replaces it.
+      run.networkLost = networkLost;
+      log.warn('adopted container has lost its network; stopping it', { reason: networkLost });
+      await this.api
+        .stop(dockerId, NETWORK_LOST_STOP_GRACE_MS)
+        .catch(() => this.api.kill(dockerId).catch(() => undefined));
+    }
     await monitoring;
     return { containerId, termination: run.termination };
+  }
+
+  /** See `lostNetworkNamespace`; an engine that cannot answer about the owner leaves the task be. */
+  private async lostNetwork(state: DockerContainerState): Promise<string | undefined> {
+    const owner = namespaceOwner(state.networkMode);
+    if (owner === undefined) return undefined;
+    try {
+      return lostNetworkNamespace(state, await this.api.inspect(owner));
+    } catch {
+      return undefined;
+    }
   }
 
   private async resumeLogs(found: DockerContainerSummary, log: Logger): Promise<void> {
@@ -313,7 +338,11 @@ export class DockerContainerizer implements Containerizer {
     await logsDone;
     // A failed removal is logged by the adapter; the next recovery destroys the leftover.
     await this.api.remove(dockerId).catch(() => undefined);
-    const termination = terminationOf(state, run.killGraceMs);
+    const ending = terminationOf(state, run.killGraceMs);
+    const termination: Termination =
+      run.networkLost === undefined
+        ? ending
+        : { ...ending, reason: 'lost', message: `stopped: ${run.networkLost}; ${ending.message}` };
     run.termination = termination;
     run.ended.resolve(termination);
     this.retain(containerId);

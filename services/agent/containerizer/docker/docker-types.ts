@@ -55,6 +55,8 @@ export interface DockerRunSpec {
 /** What the engine knows about one container, from `docker inspect`. */
 export interface DockerContainerState {
   readonly dockerId: string;
+  /** The container's name, without the engine's leading `/`. */
+  readonly name: string;
   readonly running: boolean;
   readonly exitCode: number;
   readonly oomKilled: boolean;
@@ -63,6 +65,10 @@ export interface DockerContainerState {
   readonly labels: Readonly<Record<string, string>>;
   /** CPU quota ÷ period; 0 when the container has no CPU quota. */
   readonly cpusLimit: number;
+  /** `HostConfig.NetworkMode`: `bridge`, `host`, a network's name, or `container:<id>`. */
+  readonly networkMode: string;
+  /** When the engine last started the container, in Unix milliseconds; 0 when it never ran. */
+  readonly startedAtMs: number;
 }
 
 /** One row of `docker ps -a`. */

@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { silentLogger, type Logger } from '../../../log/logger.js';
+import { parseHostNetwork, resolveHostNetwork } from './host-network.js';
 import {
   containerIdFromCgroup,
   containerIdFromMountinfo,
   detectSelfContainer,
-  parseHostNetwork,
-  resolveHostNetwork,
+  selfContainerName,
   type SelfProbe,
-} from './host-network.js';
+} from './self-container.js';
 
 const ID = 'a3f1c0d2e4b5968778695a4b3c2d1e0f9a8b7c6d5e4f30211203f4e5d6c7b8a9';
 const OTHER = '0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef';
@@ -78,6 +78,35 @@ describe('docker host network self-detection', () => {
     assert.equal(warnings.length, 1);
     assert.equal(await resolveHostNetwork('container:other', log, probe({})), 'container:other');
     assert.equal(await resolveHostNetwork('host', log, inside), 'host');
+  });
+
+  it("names the agent's own container through the engine", async () => {
+    const engine = {
+      inspect: (id: string) =>
+        Promise.resolve(
+          id === ID
+            ? {
+                dockerId: ID,
+                name: 'meso-agent-2',
+                running: true,
+                exitCode: 0,
+                oomKilled: false,
+                error: '',
+                labels: {},
+                cpusLimit: 0,
+                networkMode: 'bridge',
+                startedAtMs: 1,
+              }
+            : undefined,
+        ),
+    };
+    assert.equal(
+      await selfContainerName(engine, probe({ '/proc/self/mountinfo': MOUNTINFO_IN_CONTAINER })),
+      'meso-agent-2',
+    );
+    assert.equal(await selfContainerName(engine, probe({})), undefined);
+    const unknown = probe({ '/proc/self/cgroup': CGROUP_V1 });
+    await assert.rejects(selfContainerName(engine, unknown), /does not know this agent's container/);
   });
 
   it('accepts host and container:<x> only', () => {

@@ -8,6 +8,7 @@ import { MesoError } from '../../../core/errors.js';
 import type { ContainerInfo } from '../../../core/v1/tasks.js';
 import type { ContainerSpec } from '../containerizer.js';
 import type { DockerBind, DockerCpuLimits, DockerPortBinding, DockerRunSpec } from './docker-types.js';
+import { isContainerNetwork } from './host-network.js';
 import { containerName, ownershipLabels } from './labels.js';
 
 /** What the operator allows containers to do; fixed when the containerizer is built. */
@@ -69,7 +70,8 @@ export function buildRunSpec(spec: ContainerSpec, policy: RunPolicy): DockerRunS
   const requested = networkModeOf(spec.container);
   // Checked as HOST (no port mappings), then run in the configured namespace.
   const portBindings = portBindingsOf(spec, requested);
-  const joined = requested === 'host' && policy.hostNetwork?.startsWith('container:') === true;
+  const joined =
+    requested === 'host' && policy.hostNetwork !== undefined && isContainerNetwork(policy.hostNetwork);
   const networkMode = joined ? (policy.hostNetwork ?? requested) : requested;
   return {
     name: containerName(spec),

@@ -1,16 +1,19 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { terminationOf } from './termination.js';
+import { lostNetworkNamespace, terminationOf } from './termination.js';
 
 describe('terminationOf', () => {
   const state = {
     dockerId: 'd',
+    name: 'task',
     running: false,
     exitCode: 0,
     oomKilled: false,
     error: '',
     labels: {},
     cpusLimit: 0,
+    networkMode: 'bridge',
+    startedAtMs: 0,
   };
 
   it('reports a plain exit with its code, even a code above 128', () => {
@@ -30,5 +33,21 @@ describe('terminationOf', () => {
 
   it('reports a container the engine no longer knows as lost', () => {
     assert.equal(terminationOf(undefined, undefined).reason, 'lost');
+  });
+
+  it('tells a HOST task whose network namespace owner is gone or restarted', () => {
+    const task = { ...state, running: true, networkMode: `container:${'a'.repeat(64)}`, startedAtMs: 2000 };
+    const owner = { ...state, running: true, startedAtMs: 1000 };
+    assert.equal(lostNetworkNamespace(task, owner), undefined);
+    assert.match(
+      lostNetworkNamespace(task, undefined) ?? '',
+      /namespace of container aaaaaaaaaaaa .*is gone/,
+    );
+    assert.match(lostNetworkNamespace(task, { ...owner, running: false }) ?? '', /is not running/);
+    assert.match(
+      lostNetworkNamespace(task, { ...owner, startedAtMs: 3000 }) ?? '',
+      /restarted after the task started/,
+    );
+    assert.equal(lostNetworkNamespace({ ...task, networkMode: 'bridge' }, undefined), undefined);
   });
 });

@@ -1,9 +1,11 @@
 /**
- * How a container's end, as the engine reports it, reads as a `Termination`.
+ * How a container's end, as the engine reports it, reads as a `Termination`, and when a container
+ * found running after an agent restart is cut off from its network.
  */
 import { constants } from 'node:os';
 import type { Termination } from '../containerizer.js';
 import type { DockerContainerState } from './docker-types.js';
+import { namespaceOwner } from './host-network.js';
 
 const SIGNAL_NAMES: ReadonlyMap<number, string> = new Map(
   Object.entries(constants.signals).map(([name, number]) => [number, name]),
@@ -31,4 +33,26 @@ export function terminationOf(
   }
   const engineError = state.error === '' ? '' : `: ${state.error}`;
   return { ...ending, message: `container exited with ${how}${engineError}` };
+}
+
+/**
+ * Why `task`, which joined another container's network namespace (`container:<id>`, what HOST
+ * tasks get with `--docker_host_network container:self`), no longer has a network; `undefined`
+ * when it still has one or never joined another. The engine does not move joined containers
+ * along when the namespace's owner is stopped: once the owner is gone or has started again after
+ * the task did (the agent's own container restarted or recreated), the task is left alone with a
+ * loopback interface, still running but unreachable at its ports.
+ */
+export function lostNetworkNamespace(
+  task: DockerContainerState,
+  owner: DockerContainerState | undefined,
+): string | undefined {
+  const ownerRef = namespaceOwner(task.networkMode);
+  if (ownerRef === undefined) return undefined;
+  const which = `the network namespace of container ${ownerRef.slice(0, 12)}`;
+  if (owner === undefined) return `${which} (the agent's previous container) is gone`;
+  if (!owner.running) return `${which} (the agent's container) is not running`;
+  if (owner.startedAtMs > task.startedAtMs)
+    return `${which} (the agent's container) was restarted after the task started`;
+  return undefined;
 }
