@@ -11,6 +11,7 @@ export interface RunFlags {
   readonly cpus?: string;
   readonly mem?: string;
   readonly image?: string;
+  readonly network?: string;
   readonly name?: string;
   readonly role?: string;
   readonly user?: string;
@@ -37,6 +38,12 @@ export function addRunFlags(command: Command): Command {
     .addOption(new Option('--cpus <n>', 'CPUs for the task').default(RUN_DEFAULTS.cpus))
     .addOption(new Option('--mem <mib>', 'memory for the task, in MiB').default(RUN_DEFAULTS.mem))
     .addOption(new Option('--image <image>', 'run the command in this Docker image'))
+    .addOption(
+      new Option(
+        '--network <network>',
+        "with --image: 'host' (the default), 'bridge', 'none' or a Docker network's name",
+      ),
+    )
     .addOption(new Option('--name <name>', 'task name').default(RUN_DEFAULTS.name))
     .addOption(new Option('--role <role>', 'role to take resources from').default(RUN_DEFAULTS.role))
     .addOption(new Option('--user <user>', 'user to run the task as (default: the current user)'))
@@ -50,11 +57,16 @@ export function runOptionsFromFlags(flags: RunFlags, command: readonly string[])
   if (command.length === 0 || command.every((word) => word.trim() === '')) {
     throw invalidCall('a command to run is required, e.g. meso run -- echo hello');
   }
+  if (flags.network !== undefined && flags.image === undefined) {
+    throw invalidCall(`--network ${flags.network} needs --image: only Docker tasks choose a network`);
+  }
+  if (flags.network?.trim() === '') throw invalidCall('--network must name a network');
   return Object.freeze({
     master: masterUrlFlag(flags.master ?? RUN_DEFAULTS.master),
     cpus: positiveNumber('cpus', flags.cpus ?? RUN_DEFAULTS.cpus),
     memMiB: positiveNumber('mem', flags.mem ?? RUN_DEFAULTS.mem),
     ...(flags.image !== undefined && { image: flags.image }),
+    ...(flags.network !== undefined && { network: flags.network.trim() }),
     name: flags.name ?? RUN_DEFAULTS.name,
     role: flags.role ?? RUN_DEFAULTS.role,
     user: flags.user ?? userInfo().username,

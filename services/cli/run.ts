@@ -14,7 +14,7 @@ import { formatDuration } from '../core/duration.js';
 import type { Offer } from '../core/v1/cluster.js';
 import type { Id, Resource } from '../core/v1/common.js';
 import type { SchedulerEvent } from '../core/v1/scheduler.js';
-import { isTerminalState, type TaskState, type TaskStatus } from '../core/v1/tasks.js';
+import { type ContainerInfo, isTerminalState, type TaskState, type TaskStatus } from '../core/v1/tasks.js';
 import { type Logger, silentLogger } from '../log/logger.js';
 import {
   describeError,
@@ -35,6 +35,8 @@ export interface RunOptions {
   readonly memMiB: number;
   /** Docker image to run the command in; without it the agent runs the command directly. */
   readonly image?: string;
+  /** With `image`: `host` (the default), `bridge`, `none` or a user-defined network's name. */
+  readonly network?: string;
   /** Task name, also the prefix of the task id. */
   readonly name: string;
   /** Role to subscribe with and take resources from. */
@@ -194,7 +196,7 @@ class OneOffRun {
       task_id: { value: this.taskId },
       resources,
       command: { value: command.join(' '), shell: true },
-      ...(image !== undefined && { container: { type: 'DOCKER', docker: { image, network: 'HOST' } } }),
+      ...(image !== undefined && { container: dockerContainer(image, this.options.network ?? 'host') }),
     };
     this.report(`launching task ${this.taskId} on ${offer.hostname}`);
     await this.client.launch(offer, [task], { refuse_seconds: AFTER_LAUNCH_REFUSE_SECONDS });
@@ -264,4 +266,18 @@ class OneOffRun {
   private report(line: string): void {
     this.io.stderr.write(`meso run: ${line}\n`);
   }
+}
+
+const BUILT_IN_NETWORKS: ReadonlyMap<string, 'HOST' | 'BRIDGE' | 'NONE'> = new Map([
+  ['host', 'HOST'],
+  ['bridge', 'BRIDGE'],
+  ['none', 'NONE'],
+] as const);
+
+/** `docker run --network`'s vocabulary as a Mesos ContainerInfo. */
+export function dockerContainer(image: string, network: string): ContainerInfo {
+  const mode = BUILT_IN_NETWORKS.get(network);
+  return mode !== undefined
+    ? { type: 'DOCKER', docker: { image, network: mode } }
+    : { type: 'DOCKER', docker: { image, network: 'USER' }, network_infos: [{ name: network }] };
 }

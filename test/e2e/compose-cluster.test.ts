@@ -32,6 +32,10 @@ import {
 interface MasterState {
   readonly leader_info?: { readonly hostname: string };
   readonly slaves: readonly { readonly id: string; readonly hostname: string; readonly active: boolean }[];
+  readonly frameworks: readonly {
+    readonly id: string;
+    readonly tasks: readonly { readonly id: string; readonly state: string; readonly slave_id: string }[];
+  }[];
   readonly completed_frameworks: readonly {
     readonly id: string;
     readonly completed_tasks: readonly { readonly id: string; readonly state: string }[];
@@ -167,6 +171,68 @@ describe('compose cluster (compose/docker-compose.yml)', { skip }, () => {
       framework?.completed_tasks.map((t) => [t.id, t.state]),
       [[taskId, 'TASK_FINISHED']],
     );
+  });
+
+  it('keeps a task container running and adopted when every agent container is recreated (an upgrade)', async () => {
+    // A long task on the engine's bridge network, so its network namespace is its own: HOST
+    // tasks share the agent container's and are replaced instead (docs/deployment.md).
+    const { stdout: runner } = await project.runCompose([
+      'run',
+      '-d',
+      'tools',
+      'meso',
+      'run',
+      '--image',
+      'meso/busybox:latest',
+      '--network',
+      'bridge',
+      '--',
+      'sleep 600',
+    ]);
+    const runnerId = runner.trim().split('\n').at(-1) ?? '';
+    try {
+      const running = (s: MasterState): { id: string; slave_id: string } | undefined =>
+        s.frameworks.flatMap((f) => f.tasks).find((t) => t.state === 'TASK_RUNNING');
+      const before = await stateWhen('the long task running', (s) => running(s) !== undefined);
+      const task = running(before);
+      assert.ok(task !== undefined);
+      const agentIds = activeAgents(before).sort();
+      const agentContainers = await project.containers('agent');
+      const inspectTask = async (): Promise<string> =>
+        (
+          await run('docker', [
+            'ps',
+            '--no-trunc',
+            '--filter',
+            `label=meso.task_id=${task.id}`,
+            '--format',
+            '{{.ID}} {{.State}}',
+          ])
+        ).stdout.trim();
+      const taskContainer = await inspectTask();
+      assert.match(taskContainer, /^[0-9a-f]{64} running$/);
+
+      await project.runCompose(['up', '-d', '--no-deps', '--force-recreate', '--scale', 'agent=3', 'agent']);
+      const recreated = await project.containers('agent');
+      assert.equal(recreated.length, agentContainers.length);
+      assert.deepEqual(
+        recreated.filter((id) => agentContainers.includes(id)),
+        [],
+        'every agent container is new',
+      );
+      const after = await stateWhen(
+        'the same agents re-registered, the task still running on its agent',
+        (s) =>
+          JSON.stringify(activeAgents(s).sort()) === JSON.stringify(agentIds) &&
+          s.frameworks.some((f) => f.tasks.some((t) => t.id === task.id && t.state === 'TASK_RUNNING')),
+      );
+      assert.equal(running(after)?.slave_id, task.slave_id);
+      assert.equal(await inspectTask(), taskContainer, 'the same task container, never restarted');
+      const { stderr: updates } = await run('docker', ['logs', runnerId]);
+      assert.doesNotMatch(updates, /TASK_(LOST|FAILED|GONE|UNREACHABLE|KILLED)/, updates);
+    } finally {
+      await run('docker', ['rm', '-f', runnerId]).catch(() => undefined);
+    }
   });
 
   let agentsBeforeFailover: string[] = [];
