@@ -35,7 +35,10 @@ export interface AgentTasksDeps {
 }
 
 export class AgentTasks {
-  readonly registry = new TaskRegistry();
+  readonly registry = new TaskRegistry({
+    completed: (task) => void this.checkpoint.markCompleted(task),
+    forgotten: (entry) => void this.checkpoint.forget(entry),
+  });
   readonly updates: StatusUpdateManager;
   readonly executors: CustomExecutors;
   private readonly checkpoint: AgentCheckpoint;
@@ -62,7 +65,6 @@ export class AgentTasks {
       log,
       registry: this.registry,
       updates: this.updates,
-      onFrameworkRemoved: (frameworkId) => void this.checkpoint.removeFramework(frameworkId),
     });
     this.executors = new CustomExecutors({
       clock,
@@ -185,9 +187,7 @@ export class AgentTasks {
 
   private acknowledge(frameworkId: FrameworkId, taskId: TaskId, uuid: string): void {
     if (this.updates.acknowledge(frameworkId, taskId, uuid) !== 'stream-closed') return;
-    const task = this.registry.task(frameworkId, taskId);
-    const completed = this.registry.complete(frameworkId, taskId);
-    if (task !== undefined && completed !== undefined) void this.checkpoint.removeTask(task, completed);
+    this.registry.complete(frameworkId, taskId);
     this.log.debug('task completed', { frameworkId, taskId });
   }
 }

@@ -100,4 +100,46 @@ describe('agent recovery', () => {
     const again = agentTasksFixture(workDir, new ManualClock(), [new FakeContainerizer()]);
     assert.equal(await again.tasks.recover(), undefined);
   });
+
+  it('keeps completed tasks as history across a restart, without recovering their containers', async () => {
+    const workDir = await mkdtemp(join(root, 'work-'));
+    const containerizer = new FakeContainerizer();
+    const { tasks, sent } = agentTasksFixture(workDir, new ManualClock(), [containerizer]);
+    await tasks.registered(FIXTURE_AGENT_ID);
+    tasks.updates.resume();
+    for (const id of ['done', 'still']) tasks.handle(runTask(id), FIXTURE_AGENT_ID);
+    const containerOf = (id: string): ContainerId =>
+      containerizer.launched.find((spec) => spec.taskId === id)?.containerId as ContainerId;
+    await until(() => containerizer.launched.length === 2);
+    containerizer.end(containerOf('done'), { exitCode: 0, message: 'exited with code 0' });
+    // The framework acknowledges each update of `done` as it arrives (the next follows the ack).
+    await until(() => {
+      const latest = sent.filter((s) => s.task_id.value === 'done').at(-1);
+      if (latest?.uuid !== undefined) {
+        tasks.handle(
+          {
+            type: 'ACKNOWLEDGE',
+            acknowledge: { framework_id: { value: 'fw' }, task_id: { value: 'done' }, uuid: latest.uuid },
+          },
+          FIXTURE_AGENT_ID,
+        );
+      }
+      return tasks.registry.reportedCompletedTasks().length === 1;
+    });
+    await tasks.updates.flush();
+
+    const restarted = new FakeContainerizer();
+    restarted.recovery = { recovered: [{ containerId: containerOf('still') }], orphansDestroyed: [] };
+    const again = agentTasksFixture(workDir, new ManualClock(), [restarted]);
+    assert.equal(await again.tasks.recover(), FIXTURE_AGENT_ID);
+    assert.deepEqual(restarted.recoveries, [`${FIXTURE_AGENT_ID}:${containerOf('still')}`]);
+    assert.deepEqual(
+      again.tasks.registry.reportedCompletedTasks().map((t) => `${t.task.task_id.value}:${t.state}`),
+      ['done:TASK_FINISHED'],
+    );
+    assert.deepEqual(
+      again.tasks.registry.reportedTasks().map((t) => t.task.task_id.value),
+      ['still'],
+    );
+  });
 });

@@ -4,7 +4,8 @@
  *   1. read the checkpoint; a corrupt or truncated one is logged and abandoned (the agent then
  *      registers as a new agent);
  *   2. destroy the containers of every agent it will not continue as (orphans), then forget them;
- *   3. rebuild the registry and the unacknowledged update streams from the checkpoint;
+ *   3. rebuild the registry, its completed history and the unacknowledged update streams from the
+ *      checkpoint;
  *   4. ask each containerizer to `recover` the containers of the live tasks it ran: running ones are
  *      adopted (supervised again, custom executors given time to SUBSCRIBE again), ones that ended
  *      while the agent was down are reported with their real exit status, vanished ones fail;
@@ -88,7 +89,10 @@ async function forgetStaleAgents(
   }
 }
 
-/** Rebuilds the registry and update streams; returns the live tasks, whose containers need recovering. */
+/**
+ * Rebuilds the registry (completed tasks into the completed lists, as history) and the update
+ * streams; returns the live tasks, whose containers need recovering.
+ */
 function restore(
   deps: RecoveryDeps,
   agentId: AgentId,
@@ -96,6 +100,7 @@ function restore(
 ): TaskEntry[] {
   const byName = new Map(deps.containerizers.map((c) => [c.name, c]));
   const live: TaskEntry[] = [];
+  const completed: TaskEntry[] = [];
   for (const checkpointed of frameworks) {
     const frameworkId = checkpointed.info.id?.value as FrameworkId;
     const framework = deps.registry.admitFramework(frameworkId, checkpointed.info);
@@ -111,7 +116,7 @@ function restore(
         info: record.info,
         resources: Resources.fromV1(record.info?.resources ?? []),
       });
-      for (const { record: taskRecord, updates } of tasks) {
+      for (const { record: taskRecord, updates, completed: isCompleted } of tasks) {
         const taskId = taskRecord.task.task_id.value as TaskId;
         const task: TaskEntry = {
           agentId,
@@ -131,11 +136,16 @@ function restore(
           killGraceMs: undefined,
         };
         deps.registry.addTask(executor, task);
-        if (updates !== undefined) deps.updates.restore(frameworkId, taskId, updates);
-        if (isLive(task)) live.push(task);
+        if (isCompleted) completed.push(task);
+        else {
+          if (updates !== undefined) deps.updates.restore(frameworkId, taskId, updates);
+          if (isLive(task)) live.push(task);
+        }
       }
     }
   }
+  // Only once everything is back: completing a framework's last task moves the framework away.
+  for (const task of completed) deps.registry.complete(task.frameworkId, task.taskId);
   return live;
 }
 

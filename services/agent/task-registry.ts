@@ -3,7 +3,8 @@
  * under its executor until its terminal update is acknowledged, then moves to the executor's
  * completed tasks; an executor without tasks moves to its framework's completed executors; a
  * framework without executors moves to the completed frameworks. Completed lists are bounded by
- * Mesos's limits. No I/O: the supervisor mutates entries, `/state` and re-registration read them.
+ * Mesos's limits. No I/O: the supervisor mutates entries, `/state` and re-registration read them;
+ * an observer hears of completions and of completed entries dropped, to keep the checkpoint in step.
  */
 import type { AgentTask } from '../core/agent-protocol.js';
 import type { AgentId, ContainerId, ExecutorId, FrameworkId, TaskId } from '../core/ids.js';
@@ -83,9 +84,23 @@ export interface FrameworkEntry {
   shuttingDown: boolean;
 }
 
-const pushBounded = <T>(list: T[], item: T, limit: number): void => {
+/** A completed entry dropped from its bounded list: its history is gone for good. */
+export type Forgotten =
+  | { readonly kind: 'task'; readonly task: TaskEntry }
+  | { readonly kind: 'executor'; readonly executor: ExecutorEntry }
+  | { readonly kind: 'framework'; readonly framework: FrameworkEntry };
+
+/** What the registry tells its owner (the checkpoint keeps completed history across restarts). */
+export interface RegistryObserver {
+  /** `task` moved to its executor's completed tasks. */
+  readonly completed?: (task: TaskEntry) => void;
+  readonly forgotten?: (entry: Forgotten) => void;
+}
+
+/** Appends `item`, returning the oldest entries that no longer fit. */
+const pushBounded = <T>(list: T[], item: T, limit: number): T[] => {
   list.push(item);
-  if (list.length > limit) list.splice(0, list.length - limit);
+  return list.length > limit ? list.splice(0, list.length - limit) : [];
 };
 
 export const isLive = (task: TaskEntry): boolean => !isTerminalState(task.state);
@@ -101,6 +116,8 @@ const reportOf = (task: TaskEntry, executor: ExecutorEntry): AgentTask => ({
 export class TaskRegistry {
   private readonly active = new Map<FrameworkId, FrameworkEntry>();
   private readonly completed: FrameworkEntry[] = [];
+
+  constructor(private readonly observer: RegistryObserver = {}) {}
 
   /** Adds a framework, or refreshes its FrameworkInfo (frameworks may update it). */
   admitFramework(id: FrameworkId, info: FrameworkInfo): FrameworkEntry {
@@ -173,13 +190,22 @@ export class TaskRegistry {
     if (framework === undefined || task === undefined || executor === undefined) return undefined;
     framework.tasks.delete(taskId);
     executor.tasks.delete(taskId);
-    pushBounded(executor.completedTasks, task, COMPLETED_LIMITS.tasksPerExecutor);
+    this.observer.completed?.(task);
+    const forget = (entry: Forgotten): void => this.observer.forgotten?.(entry);
+    for (const old of pushBounded(executor.completedTasks, task, COMPLETED_LIMITS.tasksPerExecutor)) {
+      forget({ kind: 'task', task: old });
+    }
     if (executor.tasks.size > 0) return 'task';
     framework.executors.delete(executor.id);
-    pushBounded(framework.completedExecutors, executor, COMPLETED_LIMITS.executorsPerFramework);
+    const { executorsPerFramework } = COMPLETED_LIMITS;
+    for (const old of pushBounded(framework.completedExecutors, executor, executorsPerFramework)) {
+      forget({ kind: 'executor', executor: old });
+    }
     if (framework.executors.size > 0) return 'executor';
     this.active.delete(frameworkId);
-    pushBounded(this.completed, framework, COMPLETED_LIMITS.frameworks);
+    for (const old of pushBounded(this.completed, framework, COMPLETED_LIMITS.frameworks)) {
+      forget({ kind: 'framework', framework: old });
+    }
     return 'framework';
   }
 

@@ -21,8 +21,6 @@ export interface TaskReporterDeps {
   readonly log: Logger;
   readonly registry: TaskRegistry;
   readonly updates: Pick<StatusUpdateManager, 'update' | 'cleanup'>;
-  /** A framework being shut down has no live task left and was removed. */
-  readonly onFrameworkRemoved: (frameworkId: FrameworkId) => void;
 }
 
 export class TaskReporter {
@@ -89,7 +87,6 @@ export class TaskReporter {
     this.deps.registry.removeFramework(framework.id);
     this.deps.updates.cleanup(framework.id);
     this.log.info('framework removed', { frameworkId: framework.id });
-    this.deps.onFrameworkRemoved(framework.id);
   }
 
   private record(task: TaskEntry, status: TaskStatus): Promise<void> {

@@ -52,6 +52,8 @@ export const FILES = {
   executor: 'executor.info',
   task: 'task.info',
   updates: 'task.updates',
+  /** Present once the task is completed (its terminal update acknowledged, or its framework removed). */
+  completed: 'task.completed',
 } as const;
 
 /** Where one task's files are. */

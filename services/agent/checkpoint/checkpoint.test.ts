@@ -123,9 +123,40 @@ describe('AgentCheckpoint', () => {
     assert.equal(state.kind, 'corrupt');
   });
 
-  it('removes completed tasks, emptied frameworks and forgotten agents', async () => {
+  it('keeps completed tasks marked as such, removes forgotten entries and forgotten agents', async () => {
     const { workDir, checkpoint } = await written();
-    await checkpoint.removeTask(task, 'framework');
+    await checkpoint.markCompleted(task);
+    const completed = await checkpoint.read();
+    assert.ok(completed.kind === 'recovered');
+    assert.deepEqual(
+      completed.frameworks.flatMap((f) => f.executors.flatMap((e) => e.tasks.map((t) => t.completed))),
+      [true],
+    );
+    await checkpoint.forget({ kind: 'task', task });
+    const withoutTask = await checkpoint.read();
+    assert.ok(withoutTask.kind === 'recovered');
+    assert.deepEqual(
+      withoutTask.frameworks.flatMap((f) => f.executors.flatMap((e) => e.tasks)),
+      [],
+    );
+    await checkpoint.forget({ kind: 'executor', executor });
+    const withoutExecutor = await checkpoint.read();
+    assert.ok(withoutExecutor.kind === 'recovered');
+    assert.deepEqual(
+      withoutExecutor.frameworks.map((f) => f.executors),
+      [[]],
+    );
+    await checkpoint.forget({
+      kind: 'framework',
+      framework: {
+        id: frameworkId,
+        info: framework,
+        executors: new Map(),
+        completedExecutors: [],
+        tasks: new Map(),
+        shuttingDown: false,
+      },
+    });
     const state = await checkpoint.read();
     assert.ok(state.kind === 'recovered');
     assert.deepEqual(state.frameworks, []);

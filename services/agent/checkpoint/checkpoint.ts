@@ -1,8 +1,10 @@
 /**
  * The agent's checkpoint (layout in `checkpoint-records.ts`): what a restarted agent needs to
- * adopt its containers and carry on as the same agent. Writes are atomic and ordered: the writes
- * of one framework run one after the other, in the order they were asked for, so a task's record
- * is on disk before its first update and removed after its last.
+ * adopt its containers and carry on as the same agent, and the bounded history of completed
+ * tasks, so a restarted agent still reports them (a new leading master rebuilds its history from
+ * the agents). Writes are atomic and ordered: the writes of one framework run one after the
+ * other, in the order they were asked for, so a task's record is on disk before its first update,
+ * and marked completed after its last.
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -12,7 +14,7 @@ import { type FrameworkInfo, FrameworkInfoSchema } from '../../core/v1/cluster.j
 import { formatIssues } from '../../core/validation.js';
 import type { Logger } from '../../log/logger.js';
 import type { PersistedStream } from '../status-update-manager.js';
-import type { ExecutorEntry, TaskEntry } from '../task-registry.js';
+import type { ExecutorEntry, Forgotten, TaskEntry } from '../task-registry.js';
 import { removeDurably, TEMP_PREFIX, writeFileAtomic } from './atomic-file.js';
 import {
   CheckpointLayout,
@@ -30,6 +32,8 @@ export interface CheckpointedTask {
   readonly record: TaskRecord;
   /** Absent when the task had no update yet. */
   readonly updates: PersistedStream | undefined;
+  /** History only: its updates are done with and it has no container. */
+  readonly completed: boolean;
 }
 
 export interface CheckpointedExecutor {
@@ -147,22 +151,27 @@ export class AgentCheckpoint {
     return this.write(task.agentId, task.frameworkId, file, record);
   }
 
-  /** Removes a completed task, and its executor and framework when they were completed with it. */
-  removeTask(task: TaskKey, completed: 'task' | 'executor' | 'framework'): Promise<void> {
-    const dir = (): string =>
-      completed === 'framework'
-        ? this.layout.frameworkDir(task.agentId, task.frameworkId)
-        : completed === 'executor'
-          ? this.layout.executorDir(task)
-          : this.layout.taskDir(task);
-    return this.enqueue(frameworkKey(task.agentId, task.frameworkId), () => removeDurably(dir()));
+  /** Marks a task completed: kept as history, no longer recovered (see `TaskRegistry.complete`). */
+  markCompleted(task: TaskKey): Promise<void> {
+    const file = (): string => join(this.layout.taskDir(task), FILES.completed);
+    return this.write(task.agentId, task.frameworkId, file, { completed: true });
   }
 
-  /** Removes a framework that was shut down, with everything under it. */
-  removeFramework(frameworkId: FrameworkId): Promise<void> {
+  /** Removes a completed entry the registry no longer remembers, with everything under it. */
+  forget(entry: Forgotten): Promise<void> {
     const { agentId } = this;
     if (agentId === undefined) return Promise.resolve();
-    const dir = (): string => this.layout.frameworkDir(agentId, frameworkId);
+    const frameworkId = forgottenFrameworkId(entry);
+    const dir = (): string => {
+      switch (entry.kind) {
+        case 'task':
+          return this.layout.taskDir(entry.task);
+        case 'executor':
+          return this.layout.executorDir({ agentId, frameworkId, executorId: entry.executor.id });
+        case 'framework':
+          return this.layout.frameworkDir(agentId, frameworkId);
+      }
+    };
     return this.enqueue(frameworkKey(agentId, frameworkId), () => removeDurably(dir()));
   }
 
@@ -250,6 +259,7 @@ export class AgentCheckpoint {
       tasks.push({
         record,
         updates: updates && { latestState: updates.latest_state, pending: updates.pending },
+        completed: files.includes(FILES.completed),
       });
     }
     return tasks;
@@ -257,6 +267,13 @@ export class AgentCheckpoint {
 }
 
 const frameworkKey = (agentId: AgentId, frameworkId: FrameworkId): string => `${agentId}/${frameworkId}`;
+
+const forgottenFrameworkId = (entry: Forgotten): FrameworkId =>
+  entry.kind === 'task'
+    ? entry.task.frameworkId
+    : entry.kind === 'executor'
+      ? entry.executor.frameworkId
+      : entry.framework.id;
 
 /** Names in a directory, without temporary files; none when it does not exist. */
 async function entries(dir: string): Promise<string[]> {
