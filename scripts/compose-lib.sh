@@ -63,14 +63,16 @@ compose_run_all_profiles() { "${compose[@]}" -p "${project}" -f "${compose_file}
 # `host:port` a service's port is published at; empty when it is not running.
 published() { compose_run port "$1" "$2" 2>/dev/null | tail -n 1 || true; }
 
-# Task containers are the agents' siblings, not compose services: `compose down` would leave
-# them behind. This removes every meso task container (label meso.agent_id) that belongs to an
-# agent of the project, found two ways: it shares a project agent's network namespace
-# (`container:<agent>`, the compose networking model; works even when the agent is down), or it
-# carries the id a running agent reports on /state.
+# Task containers and the agents' network keepers are the agents' siblings, not compose services:
+# `compose down` would leave them behind (and a keeper would keep the network from being
+# removed). This removes every meso task container (label meso.agent_id) that belongs to an agent
+# of the project, found two ways: it shares the network namespace of a project agent or of its
+# keeper (`container:<id>`, the compose networking model; works even when the agent is down), or
+# it carries the id a running agent reports on /state. Then the project's keepers go.
 remove_task_containers() {
-  local -a agent_containers=() agent_ids=() doomed=()
+  local -a agent_containers=() keepers=() agent_ids=() doomed=()
   local agent agent_id task network_mode owner
+  mapfile -t keepers < <(docker ps -aq --no-trunc --filter "label=meso.compose_project=${project}")
   mapfile -t agent_containers < <(docker ps -aq --no-trunc --filter "label=com.docker.compose.project=${project}" \
     --filter "label=com.docker.compose.service=agent")
   for agent in "${agent_containers[@]}"; do
@@ -84,7 +86,7 @@ remove_task_containers() {
     [ -n "${task}" ] || continue
     # `container:<id>` as the agent gave it: the full id or a prefix (its hostname) of it.
     if [[ "${network_mode}" == container:?* ]]; then
-      for agent in "${agent_containers[@]}"; do
+      for agent in "${agent_containers[@]}" "${keepers[@]}"; do
         if [[ "${agent}" == "${network_mode#container:}"* ]]; then doomed+=("${task}"); fi
       done
     fi
@@ -96,5 +98,9 @@ remove_task_containers() {
   if [ "${#doomed[@]}" -gt 0 ]; then
     log "removing ${#doomed[@]} task container(s) of the project's agents"
     printf '%s\n' "${doomed[@]}" | sort -u | xargs docker rm -f >/dev/null
+  fi
+  if [ "${#keepers[@]}" -gt 0 ]; then
+    log "removing ${#keepers[@]} network keeper(s) of the project's agents"
+    docker rm -f "${keepers[@]}" >/dev/null
   fi
 }

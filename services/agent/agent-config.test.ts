@@ -105,8 +105,16 @@ describe('resolveAgentConfig', () => {
         dockerDefaultImage: 'busybox:1',
         dockerVolumeAllowList: '/srv/data, /mnt/shared',
         dockerStopTimeoutMs: 10_000,
+        dockerHostNetwork: ' container:agent-net ',
       },
       machine(),
+    );
+    assert.equal(defaults.flags.docker_host_network, 'host');
+    assert.equal(c.dockerHostNetwork, 'container:agent-net');
+    assert.equal(c.flags.docker_host_network, 'container:agent-net');
+    assert.throws(
+      () => resolveAgentConfig({ masterUrl: 'm', workDir: '/w', dockerHostNetwork: 'bridge' }, machine()),
+      /dockerHostNetwork: --docker_host_network must be 'host' or 'container:<name-or-id\|self>', not 'bridge'/,
     );
     assert.deepEqual(c.dockerVolumeAllowList, ['/srv/data', '/mnt/shared']);
     assert.equal(c.flags.docker_socket, '/run/docker.sock');

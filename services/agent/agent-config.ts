@@ -9,6 +9,7 @@ import { invalidCall } from '../core/errors.js';
 import { Resources } from '../core/resources.js';
 import type { Attribute } from '../core/v1/common.js';
 import { formatIssues } from '../core/validation.js';
+import { DEFAULT_HOST_NETWORK, parseHostNetwork } from './containerizer/docker/host-network.js';
 
 /** What the host offers, as `probeMachine` measures it. Passed in so detection stays pure. */
 export interface MachineInfo {
@@ -67,6 +68,21 @@ export const AgentConfigInputSchema = z
     dockerVolumeAllowList: commaList
       .default([])
       .pipe(z.array(z.string().startsWith('/', 'must be an absolute path'))),
+    /**
+     * Where HOST-network docker tasks run: `host`, `container:<name-or-id>` or `container:self`
+     * (`meso agent` resolves `keeper` to its keeper's `container:<id>` first). @default "host"
+     */
+    dockerHostNetwork: z
+      .string()
+      .default(DEFAULT_HOST_NETWORK)
+      .transform((value, ctx) => {
+        try {
+          return parseHostNetwork(value);
+        } catch (err) {
+          ctx.addIssue({ code: z.ZodIssueCode.custom, message: (err as Error).message });
+          return z.NEVER;
+        }
+      }),
     /** Grace between SIGTERM and SIGKILL for a docker task whose kill names no policy. @default 3000 */
     dockerStopTimeoutMs: z.number().min(0).default(3000),
     /** How long a custom executor has to SUBSCRIBE once its container started. @default 60000 */
@@ -103,6 +119,7 @@ export interface AgentConfig {
   readonly dockerSocket: string | undefined;
   readonly dockerDefaultImage: string | undefined;
   readonly dockerVolumeAllowList: readonly string[];
+  readonly dockerHostNetwork: string;
   readonly dockerStopTimeoutMs: number;
   readonly executorRegistrationTimeoutMs: number;
   readonly executorReregistrationTimeoutMs: number;
@@ -137,6 +154,7 @@ export function resolveAgentConfig(input: AgentConfigInput, machine: MachineInfo
     docker_socket: c.dockerSocket ?? '',
     docker_default_image: c.dockerDefaultImage ?? '',
     docker_volume_allow_list: c.dockerVolumeAllowList.join(','),
+    docker_host_network: c.dockerHostNetwork,
     docker_stop_timeout: formatDuration(c.dockerStopTimeoutMs),
     executor_registration_timeout: formatDuration(c.executorRegistrationTimeoutMs),
     executor_reregistration_timeout: formatDuration(c.executorReregistrationTimeoutMs),
@@ -158,6 +176,7 @@ export function resolveAgentConfig(input: AgentConfigInput, machine: MachineInfo
     dockerSocket: c.dockerSocket,
     dockerDefaultImage: c.dockerDefaultImage,
     dockerVolumeAllowList: Object.freeze([...c.dockerVolumeAllowList]),
+    dockerHostNetwork: c.dockerHostNetwork,
     dockerStopTimeoutMs: c.dockerStopTimeoutMs,
     executorRegistrationTimeoutMs: c.executorRegistrationTimeoutMs,
     executorReregistrationTimeoutMs: c.executorReregistrationTimeoutMs,

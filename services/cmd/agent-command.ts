@@ -12,8 +12,8 @@ import {
   DockerodeApi,
   ProcessContainerizer,
 } from '../agent/index.js';
-import { DEFAULT_HOST_NETWORK, parseHostNetwork } from '../agent/containerizer/docker/host-network.js';
-import { selfContainerName } from '../agent/containerizer/docker/self-container.js';
+import { ensureNetworkKeeper, KEEPER_MODE } from '../agent/containerizer/docker/network-keeper.js';
+import { selfContainer } from '../agent/containerizer/docker/self-container.js';
 import { flag } from './master-command.js';
 
 export function addAgentFlags(command: Command, defaults: { master?: string } = {}): Command {
@@ -66,7 +66,7 @@ export function addAgentFlags(command: Command, defaults: { master?: string } = 
     .addOption(
       flag(
         '--docker_host_network <mode>',
-        "network of HOST tasks: 'host', 'container:<name-or-id>' or 'container:self' (the agent's container)",
+        "network of HOST tasks: 'host', 'container:<name-or-id>', 'container:self' (the agent's container) or 'keeper' (a container that outlives the agent's)",
         'host',
       ),
     )
@@ -133,31 +133,47 @@ export async function resolveWorkDir(
   return workDir.replaceAll(CONTAINER_PLACEHOLDER, name);
 }
 
-/** `flags` with `--work_dir` resolved (see `resolveWorkDir`), asking the engine `--docker_socket` names. */
-export async function withResolvedWorkDir(
+/**
+ * Flags that depend on the agent's own container, resolved through the engine `--docker_socket`
+ * names: `{container}` in `--work_dir` (see `resolveWorkDir`), and `--docker_host_network keeper`,
+ * which finds or starts the agent's network keeper, puts HOST tasks in its namespace and makes the
+ * agent advertise it (`--advertise_ip` and `--hostname`, unless given). Other flags pass unchanged,
+ * and the engine is not asked when neither is used.
+ */
+export async function withContainerFlags(
   flags: AgentFlags,
   env: Pick<AgentRuntimeEnv, 'log' | 'dockerHost'>,
 ): Promise<AgentFlags> {
   const workDir = flags['work_dir'];
-  if (workDir === undefined) return flags;
-  const engine = (): DockerodeApi =>
-    new DockerodeApi({ socketPath: flags['docker_socket'], dockerHost: env.dockerHost }, env.log);
-  return { ...flags, work_dir: await resolveWorkDir(workDir, () => selfContainerName(engine())) };
-}
-
-/**
- * `--docker_host_network`, checked. It is not part of `AgentConfigInput` (whose schema lives in
- * `agent/agent-config.ts`); `agentRuntime` takes it through `AgentRuntimeEnv.dockerHostNetwork`.
- */
-export function dockerHostNetworkFromFlags(flags: AgentFlags): string {
-  return parseHostNetwork(flags['docker_host_network'] ?? DEFAULT_HOST_NETWORK);
+  const keeper = flags['docker_host_network']?.trim() === KEEPER_MODE;
+  if (!keeper && workDir?.includes(CONTAINER_PLACEHOLDER) !== true) return flags;
+  const api = new DockerodeApi({ socketPath: flags['docker_socket'], dockerHost: env.dockerHost }, env.log);
+  const self = await selfContainer(api);
+  const resolved =
+    workDir === undefined
+      ? flags
+      : { ...flags, work_dir: await resolveWorkDir(workDir, async () => self?.name) };
+  if (!keeper) return resolved;
+  if (self === undefined)
+    throw new Error('--docker_host_network keeper: the agent does not run in a container');
+  const port = portFlag('port', flags['port'] ?? '5051');
+  const kept = await ensureNetworkKeeper(api, self, port, env.log);
+  return {
+    ...resolved,
+    docker_host_network: `container:${kept.dockerId}`,
+    advertise_ip: flags['advertise_ip'] ?? kept.ipAddress,
+    hostname: flags['hostname'] ?? kept.name,
+  };
 }
 
 export function agentConfigInputFromFlags(flags: AgentFlags): AgentConfigInput {
   const master = flags['master'];
   if (master === undefined) throw new Error('--master is required (e.g. --master http://127.0.0.1:5050)');
-  // Refuses a malformed --docker_host_network before the agent starts.
-  dockerHostNetworkFromFlags(flags);
+  if (flags['docker_host_network']?.trim() === KEEPER_MODE) {
+    throw new Error(
+      "--docker_host_network keeper is only for `meso agent`, which resolves it to the keeper's container",
+    );
+  }
   const optional = (name: string, key: keyof AgentConfigInput): Partial<AgentConfigInput> => {
     const value = flags[name];
     return value === undefined ? {} : { [key]: value };
@@ -175,6 +191,7 @@ export function agentConfigInputFromFlags(flags: AgentFlags): AgentConfigInput {
     ...optional('docker_socket', 'dockerSocket'),
     ...optional('docker_default_image', 'dockerDefaultImage'),
     ...optional('docker_volume_allow_list', 'dockerVolumeAllowList'),
+    ...optional('docker_host_network', 'dockerHostNetwork'),
     dockerStopTimeoutMs: durationFlag('docker_stop_timeout', flags['docker_stop_timeout'] ?? '3secs'),
     executorRegistrationTimeoutMs: durationFlag(
       'executor_registration_timeout',
@@ -204,8 +221,6 @@ export interface AgentRuntimeEnv {
   readonly log: Logger;
   /** The `DOCKER_HOST` environment variable; `--docker_socket` wins over it. */
   readonly dockerHost: string | undefined;
-  /** `--docker_host_network` (or `MESO_DOCKER_HOST_NETWORK`; see `dockerHostNetworkFromFlags`). @default "host" */
-  readonly dockerHostNetwork?: string;
 }
 
 /**
@@ -228,7 +243,7 @@ export function agentRuntime(
       log,
       defaultImage: config.dockerDefaultImage,
       volumeAllowList: config.dockerVolumeAllowList,
-      hostNetwork: parseHostNetwork(env.dockerHostNetwork ?? DEFAULT_HOST_NETWORK),
+      hostNetwork: config.dockerHostNetwork,
     });
   });
   return { containerizers, metrics };

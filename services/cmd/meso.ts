@@ -5,20 +5,20 @@
  */
 import { Command } from 'commander';
 import { parseZkUrl } from '../coordination/index.js';
-import { durationFlag } from '../config/flags.js';
+import { durationFlag, portFlag } from '../config/flags.js';
 import { systemClock } from '../core/clock.js';
-import { MesoError } from '../core/errors.js';
+import { invalidCall, MesoError } from '../core/errors.js';
 import { MESO_RELEASE } from '../core/version.js';
 import { createLogger, silentLogger, type LogLevel } from '../log/logger.js';
 import { startMaster } from '../master/index.js';
+import { startTcpForwarder } from '../transport/tcp-forward.js';
 import { loadAgentConfig, startAgent } from '../agent/index.js';
 import {
   addAgentFlags,
   agentConfigInputFromFlags,
   agentRuntime,
-  dockerHostNetworkFromFlags,
   localContainerizers,
-  withResolvedWorkDir,
+  withContainerFlags,
   type AgentFlags,
 } from './agent-command.js';
 import { addRunFlags, runOptionsFromFlags, type RunFlags } from '../cli/run-flags.js';
@@ -151,7 +151,7 @@ program
 addAgentFlags(program.command('agent').description('run an agent that registers with --master')).action(
   async (flags: AgentFlags) => {
     const log = createLogger((flags['log_level'] ?? 'info') as LogLevel, { role: 'agent' });
-    const resolved = await withResolvedWorkDir(flags, { log, dockerHost: process.env.DOCKER_HOST });
+    const resolved = await withContainerFlags(flags, { log, dockerHost: process.env.DOCKER_HOST });
     const config = await loadAgentConfig(agentConfigInputFromFlags(resolved));
     const detection = await agentMasterDetection(config.masterUrl, {
       sessionTimeoutMs: durationFlag('zk_session_timeout', flags['zk_session_timeout'] ?? '10secs'),
@@ -167,7 +167,6 @@ addAgentFlags(program.command('agent').description('run an agent that registers 
         clock: systemClock,
         log,
         dockerHost: process.env.DOCKER_HOST,
-        dockerHostNetwork: dockerHostNetworkFromFlags(flags),
       }),
       ...(detection.detectMaster !== undefined && { detectMaster: detection.detectMaster }),
     }).catch(async (err: unknown) => {
@@ -186,6 +185,28 @@ addAgentFlags(program.command('agent').description('run an agent that registers 
     await detection.close();
   },
 );
+
+program
+  .command('network-keeper')
+  .description(
+    "hold the network namespace of an agent's HOST tasks and forward the agent's port (started by `meso agent --docker_host_network keeper`)",
+  )
+  .requiredOption('--to <host:port>', 'the agent container, by name')
+  .option('--port <port>', 'port to listen on and forward', '5051')
+  .action(async (flags: { to: string; port: string }) => {
+    const log = createLogger('info', { role: 'network-keeper' });
+    const target = /^(.+):(\d+)$/.exec(flags.to);
+    if (target === null) throw invalidCall(`--to must be host:port; received '${flags.to}'`);
+    const forwarder = await startTcpForwarder({
+      listenHost: '0.0.0.0',
+      listenPort: portFlag('port', flags.port),
+      targetHost: target[1] ?? '',
+      targetPort: portFlag('to', target[2] ?? ''),
+      log,
+    });
+    console.log(`meso network-keeper forwarding port ${forwarder.port} to ${flags.to}`);
+    stopOnSignals(() => forwarder.close());
+  });
 
 addOperatorCommands(program);
 

@@ -173,44 +173,56 @@ describe('compose cluster (compose/docker-compose.yml)', { skip }, () => {
     );
   });
 
-  it('keeps a task container running and adopted when every agent container is recreated (an upgrade)', async () => {
-    // A long task on the engine's bridge network, so its network namespace is its own: HOST
-    // tasks share the agent container's and are replaced instead (docs/deployment.md).
-    const { stdout: runner } = await project.runCompose([
-      'run',
-      '-d',
-      'tools',
-      'meso',
-      'run',
-      '--image',
-      'meso/busybox:latest',
-      '--network',
-      'bridge',
-      '--',
-      'sleep 600',
-    ]);
-    const runnerId = runner.trim().split('\n').at(-1) ?? '';
+  it('keeps task containers running, adopted and networked when every agent container is recreated (an upgrade)', async () => {
+    // Two long tasks: one with host networking (in its agent's network keeper) and one on the
+    // engine's bridge network. `meso run -d` in the tools container: each run is a framework.
+    const runners: string[] = [];
+    for (const network of ['host', 'bridge']) {
+      const { stdout } = await project.runCompose([
+        'run',
+        '-d',
+        'tools',
+        'meso',
+        'run',
+        '--image',
+        'meso/busybox:latest',
+        '--network',
+        network,
+        '--',
+        'sleep 600',
+      ]);
+      runners.push(stdout.trim().split('\n').at(-1) ?? '');
+    }
     try {
-      const running = (s: MasterState): { id: string; slave_id: string } | undefined =>
-        s.frameworks.flatMap((f) => f.tasks).find((t) => t.state === 'TASK_RUNNING');
-      const before = await stateWhen('the long task running', (s) => running(s) !== undefined);
-      const task = running(before);
-      assert.ok(task !== undefined);
-      const agentIds = activeAgents(before).sort();
+      const runningTasks = (s: MasterState): { id: string; slave_id: string }[] =>
+        s.frameworks
+          .flatMap((f) => f.tasks)
+          .filter((t) => t.state === 'TASK_RUNNING')
+          .map((t) => ({ id: t.id, slave_id: t.slave_id }))
+          .sort((x, y) => x.id.localeCompare(y.id));
+      const before = await stateWhen('both long tasks running', (s) => runningTasks(s).length === 2);
+      const tasks = runningTasks(before);
+      const hostnames = (s: MasterState): string[] => s.slaves.map((a) => `${a.id} ${a.hostname}`).sort();
+      /** `<docker id> <network mode> <started at>` of the task's container, as the engine has it now. */
+      const container = async (taskId: string): Promise<string> => {
+        const { stdout: id } = await run('docker', [
+          'ps',
+          '-q',
+          '--no-trunc',
+          '--filter',
+          `label=meso.task_id=${taskId}`,
+        ]);
+        assert.notEqual(id.trim(), '', `a running container for ${taskId}`);
+        const format = '{{.Id}} {{.HostConfig.NetworkMode}} {{.State.StartedAt}}';
+        return (await run('docker', ['inspect', '-f', format, id.trim()])).stdout.trim();
+      };
+      const containersBefore = await Promise.all(tasks.map((t) => container(t.id)));
+      assert.equal(
+        containersBefore.filter((c) => / container:[0-9a-f]{64} /.test(c)).length,
+        1,
+        'one task in a keeper',
+      );
       const agentContainers = await project.containers('agent');
-      const inspectTask = async (): Promise<string> =>
-        (
-          await run('docker', [
-            'ps',
-            '--no-trunc',
-            '--filter',
-            `label=meso.task_id=${task.id}`,
-            '--format',
-            '{{.ID}} {{.State}}',
-          ])
-        ).stdout.trim();
-      const taskContainer = await inspectTask();
-      assert.match(taskContainer, /^[0-9a-f]{64} running$/);
 
       await project.runCompose(['up', '-d', '--no-deps', '--force-recreate', '--scale', 'agent=3', 'agent']);
       const recreated = await project.containers('agent');
@@ -221,17 +233,33 @@ describe('compose cluster (compose/docker-compose.yml)', { skip }, () => {
         'every agent container is new',
       );
       const after = await stateWhen(
-        'the same agents re-registered, the task still running on its agent',
+        'the same agents re-registered from their new containers, both tasks still running',
         (s) =>
-          JSON.stringify(activeAgents(s).sort()) === JSON.stringify(agentIds) &&
-          s.frameworks.some((f) => f.tasks.some((t) => t.id === task.id && t.state === 'TASK_RUNNING')),
+          JSON.stringify(activeAgents(s).sort()) === JSON.stringify(activeAgents(before).sort()) &&
+          JSON.stringify(runningTasks(s)) === JSON.stringify(tasks),
       );
-      assert.equal(running(after)?.slave_id, task.slave_id);
-      assert.equal(await inspectTask(), taskContainer, 'the same task container, never restarted');
-      const { stderr: updates } = await run('docker', ['logs', runnerId]);
-      assert.doesNotMatch(updates, /TASK_(LOST|FAILED|GONE|UNREACHABLE|KILLED)/, updates);
+      assert.deepEqual(hostnames(after), hostnames(before), 'each agent keeps its keeper as its address');
+      assert.deepEqual(
+        await Promise.all(tasks.map((t) => container(t.id))),
+        containersBefore,
+        'never restarted',
+      );
+      for (const [i, task] of tasks.entries()) {
+        const dockerId = containersBefore[i]?.split(' ')[0] ?? '';
+        const { stdout: link } = await run('docker', [
+          'exec',
+          dockerId,
+          'cat',
+          '/sys/class/net/eth0/operstate',
+        ]);
+        assert.equal(link.trim(), 'up', `${task.id} still has its network`);
+      }
+      for (const runner of runners) {
+        const { stderr: updates } = await run('docker', ['logs', runner]);
+        assert.doesNotMatch(updates, /TASK_(LOST|FAILED|GONE|UNREACHABLE|KILLED)/, updates);
+      }
     } finally {
-      await run('docker', ['rm', '-f', runnerId]).catch(() => undefined);
+      await run('docker', ['rm', '-f', ...runners]).catch(() => undefined);
     }
   });
 

@@ -187,6 +187,7 @@ export class DockerodeApi implements DockerApi {
       this.docker.getContainer(dockerId).inspect(),
     );
     if (info === undefined) return undefined;
+    const attached = info.NetworkSettings.Networks ?? {};
     const quota = info.HostConfig.CpuQuota ?? 0;
     const period = info.HostConfig.CpuPeriod ?? 0;
     return {
@@ -201,6 +202,9 @@ export class DockerodeApi implements DockerApi {
       networkMode: info.HostConfig.NetworkMode ?? '',
       // The engine's zero time (year 1) for a container that never started parses negative.
       startedAtMs: Math.max(0, Date.parse(info.State.StartedAt) || 0),
+      image: info.Config.Image,
+      networks: Object.keys(attached),
+      ipAddress: Object.values(attached)[0]?.IPAddress ?? '',
     };
   }
 

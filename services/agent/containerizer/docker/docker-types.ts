@@ -69,6 +69,11 @@ export interface DockerContainerState {
   readonly networkMode: string;
   /** When the engine last started the container, in Unix milliseconds; 0 when it never ran. */
   readonly startedAtMs: number;
+  /** The image as the container was created from it (`Config.Image`). */
+  readonly image: string;
+  /** Names of the networks it is attached to, and its address on the first one ('' when none). */
+  readonly networks: readonly string[];
+  readonly ipAddress: string;
 }
 
 /** One row of `docker ps -a`. */

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { silentLogger, type Logger } from '../../../log/logger.js';
+import { dockerState } from '../../testing/docker-state.js';
 import { parseHostNetwork, resolveHostNetwork } from './host-network.js';
 import {
   containerIdFromCgroup,
   containerIdFromMountinfo,
   detectSelfContainer,
-  selfContainerName,
+  selfContainer,
   type SelfProbe,
 } from './self-container.js';
 
@@ -84,29 +85,16 @@ describe('docker host network self-detection', () => {
     const engine = {
       inspect: (id: string) =>
         Promise.resolve(
-          id === ID
-            ? {
-                dockerId: ID,
-                name: 'meso-agent-2',
-                running: true,
-                exitCode: 0,
-                oomKilled: false,
-                error: '',
-                labels: {},
-                cpusLimit: 0,
-                networkMode: 'bridge',
-                startedAtMs: 1,
-              }
-            : undefined,
+          id === ID ? dockerState({ dockerId: ID, name: 'meso-agent-2', running: true }) : undefined,
         ),
     };
     assert.equal(
-      await selfContainerName(engine, probe({ '/proc/self/mountinfo': MOUNTINFO_IN_CONTAINER })),
+      (await selfContainer(engine, probe({ '/proc/self/mountinfo': MOUNTINFO_IN_CONTAINER })))?.name,
       'meso-agent-2',
     );
-    assert.equal(await selfContainerName(engine, probe({})), undefined);
+    assert.equal(await selfContainer(engine, probe({})), undefined);
     const unknown = probe({ '/proc/self/cgroup': CGROUP_V1 });
-    await assert.rejects(selfContainerName(engine, unknown), /does not know this agent's container/);
+    await assert.rejects(selfContainer(engine, unknown), /does not know this agent's container/);
   });
 
   it('accepts host and container:<x> only', () => {

@@ -1,7 +1,8 @@
 /**
  * `--docker_host_network`: what a task asking for HOST networking gets. `host` is the engine host's
  * network; `container:<name-or-id>` joins that container's network namespace; `container:self`
- * joins the agent's own container (see self-container.ts).
+ * joins the agent's own container (see self-container.ts); `keeper` joins a container kept for
+ * the purpose, which outlives the agent's (see network-keeper.ts).
  */
 import type { Logger } from '../../../log/logger.js';
 import { detectSelfContainer, procSelfProbe, type SelfProbe } from './self-container.js';

@@ -3,11 +3,13 @@
  * `/proc/self/mountinfo` (the engine bind-mounts `/etc/hostname` and friends from
  * `.../docker/containers/<id>/`), else `/proc/self/cgroup` (`/docker/<id>` on cgroup v1), else the
  * hostname (Docker's default hostname is the short id) when `/.dockerenv` says we are in a
- * container at all. `container:self` networking and the `{container}` work dir both build on it.
+ * container at all. `container:self` networking, the network keeper and the `{container}` work dir
+ * build on it.
  */
 import { access, readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import type { DockerApi } from './docker-api.js';
+import type { DockerContainerState } from './docker-types.js';
 
 const MOUNTINFO_ID = /\/docker\/containers\/([0-9a-f]{64})\//;
 const CGROUP_ID = /\/docker\/([0-9a-f]{64})(?:[^0-9a-f]|$)/;
@@ -49,17 +51,17 @@ export async function detectSelfContainer(probe: SelfProbe = procSelfProbe): Pro
 }
 
 /**
- * The agent's own container name as the engine knows it (`meso-agent-2` for a compose replica),
- * or `undefined` outside a container. Unlike the id or the default hostname, a compose or
- * `docker run --name` container keeps its name when it is recreated from a new image.
+ * The agent's own container as the engine describes it, or `undefined` outside a container. Its
+ * name (`meso-agent-2` for a compose replica), unlike its id or default hostname, survives the
+ * container being recreated from a new image.
  */
-export async function selfContainerName(
+export async function selfContainer(
   api: Pick<DockerApi, 'inspect'>,
   probe: SelfProbe = procSelfProbe,
-): Promise<string | undefined> {
+): Promise<DockerContainerState | undefined> {
   const self = await detectSelfContainer(probe);
   if (self === undefined) return undefined;
   const state = await api.inspect(self);
   if (state === undefined) throw new Error(`the engine does not know this agent's container ${self}`);
-  return state.name;
+  return state;
 }

@@ -1,20 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { dockerState } from '../../testing/docker-state.js';
 import { lostNetworkNamespace, terminationOf } from './termination.js';
 
 describe('terminationOf', () => {
-  const state = {
-    dockerId: 'd',
-    name: 'task',
-    running: false,
-    exitCode: 0,
-    oomKilled: false,
-    error: '',
-    labels: {},
-    cpusLimit: 0,
-    networkMode: 'bridge',
-    startedAtMs: 0,
-  };
+  const state = dockerState();
 
   it('reports a plain exit with its code, even a code above 128', () => {
     assert.deepEqual(terminationOf({ ...state, exitCode: 130 }, undefined), {
