@@ -93,8 +93,29 @@ export type ContainerInfo = z.infer<typeof ContainerInfoSchema>;
 export const KillPolicySchema = z.object({ grace_period: DurationInfoSchema.optional() });
 export type KillPolicy = z.infer<typeof KillPolicySchema>;
 
-/** Kept as given: meso's agent does not run health checks itself (frameworks do). */
+/** Kept as given: meso's agent does not run Mesos's generalized checks (`TaskInfo.check`). */
 const OpaqueSchema = z.record(z.string(), z.unknown());
+
+/**
+ * Mesos's `HealthCheck`, run by the agent for the tasks of its built-in executors. Defaults are
+ * Mesos's: first check after `delay_seconds` (15), then every `interval_seconds` (10); a check
+ * taking over `timeout_seconds` (20) fails; failures within `grace_period_seconds` (10) of the
+ * task's start count only once a check has passed; `consecutive_failures` (3) in a row kill it.
+ */
+export const HealthCheckSchema = z.object({
+  type: z.enum(['UNKNOWN', 'COMMAND', 'HTTP', 'TCP']),
+  command: CommandInfoSchema.optional(),
+  http: z
+    .object({ port: z.number().int(), path: z.string().optional(), scheme: z.string().optional() })
+    .optional(),
+  tcp: z.object({ port: z.number().int() }).optional(),
+  delay_seconds: z.number().min(0).optional(),
+  interval_seconds: z.number().positive().optional(),
+  timeout_seconds: z.number().positive().optional(),
+  consecutive_failures: z.number().int().min(1).optional(),
+  grace_period_seconds: z.number().min(0).optional(),
+});
+export type HealthCheck = z.infer<typeof HealthCheckSchema>;
 
 export const ExecutorInfoSchema = z.object({
   type: z.enum(['UNKNOWN', 'DEFAULT', 'CUSTOM']).optional(),
@@ -118,7 +139,7 @@ export const TaskInfoSchema = z.object({
   executor: ExecutorInfoSchema.optional(),
   command: CommandInfoSchema.optional(),
   container: ContainerInfoSchema.optional(),
-  health_check: OpaqueSchema.optional(),
+  health_check: HealthCheckSchema.optional(),
   check: OpaqueSchema.optional(),
   kill_policy: KillPolicySchema.optional(),
   data: z.string().optional(),

@@ -61,6 +61,18 @@ healthChecks:
       /healthChecks\[0\]\.command/,
     ],
     [
+      'a second COMMAND check',
+      {
+        id: 'web',
+        cmd: 'x',
+        healthChecks: [
+          { protocol: 'COMMAND', command: 'true' },
+          { protocol: 'COMMAND', command: 'true' },
+        ],
+      },
+      /healthChecks\[1\]\.protocol: an app may have one COMMAND health check/,
+    ],
+    [
       'a capacity above 1',
       { id: 'web', cmd: 'x', upgradeStrategy: { minimumHealthCapacity: 2 } },
       /upgradeStrategy\.minimumHealthCapacity/,

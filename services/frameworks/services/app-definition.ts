@@ -15,7 +15,7 @@ export const HEALTH_PROTOCOLS = ['HTTP', 'TCP', 'COMMAND'] as const;
 
 const HealthCheckSchema = z
   .object({
-    /** HTTP and TCP are run by the scheduler; COMMAND is passed to the agent in the TaskInfo. */
+    /** HTTP and TCP are run by the scheduler; COMMAND by the agent, in the task's container. */
     protocol: z.enum(HEALTH_PROTOCOLS),
     /** HTTP only: any status from 200 to 399 is healthy. */
     path: z.string().startsWith('/').default('/'),
@@ -85,6 +85,14 @@ export const AppDefinitionSchema = z
           code: 'custom',
           path: ['healthChecks', i, 'portIndex'],
           message: `the app has ${app.ports.length} port(s); ${check.protocol} checks need one at this index`,
+        });
+      }
+      // A Mesos TaskInfo carries one health check, which the agent runs.
+      if (check.protocol === 'COMMAND' && app.healthChecks.findIndex((c) => c.protocol === 'COMMAND') < i) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['healthChecks', i, 'protocol'],
+          message: 'an app may have one COMMAND health check (the agent runs one per task)',
         });
       }
     });

@@ -1,10 +1,13 @@
 /**
  * Turning placements into what the services framework stores and launches: one task record (the
- * durable note that the task exists) and one TaskInfo per placement. Pure; task ids come from
- * `newTaskId`.
+ * durable note that the task exists) and one TaskInfo per placement, carrying the app's COMMAND
+ * health check for the agent to run. Pure; task ids come from `newTaskId`.
  */
 import type { OfferLaunch, Placement } from '../../scheduler/index.js';
 import { groupByOffer, launchTask } from '../common/runnable.js';
+import type { HealthCheck } from '../../core/v1/tasks.js';
+import type { HealthCheckSpec } from './app-definition.js';
+import { isAgentCheck } from './health-monitor.js';
 import type { AppRecord, TaskRecord } from './service-state.js';
 
 export interface AppLaunches {
@@ -43,7 +46,30 @@ export function appLaunches(
       labels: { 'meso.app': app.spec.id, 'meso.version': String(app.version) },
       killGracePeriodMs: app.spec.killGracePeriodSeconds * 1000,
     });
-    return [{ offer, task }];
+    const agentCheck = app.spec.healthChecks.find(isAgentCheck);
+    return [
+      {
+        offer,
+        task: agentCheck === undefined ? task : { ...task, health_check: mesosHealthCheck(agentCheck) },
+      },
+    ];
   });
   return { records, launches: groupByOffer(tasks) };
+}
+
+/**
+ * A COMMAND check as the Mesos `HealthCheck` the agent runs in the task's container. The grace
+ * period is the app's; checking starts at once (Marathon's choice for Mesos-run checks), and
+ * the agent kills the task after `maxConsecutiveFailures`, as the scheduler would.
+ */
+export function mesosHealthCheck(check: HealthCheckSpec): HealthCheck {
+  return {
+    type: 'COMMAND',
+    command: { value: check.command ?? '', shell: true },
+    delay_seconds: 0,
+    interval_seconds: check.intervalSeconds,
+    timeout_seconds: check.timeoutSeconds,
+    consecutive_failures: check.maxConsecutiveFailures,
+    grace_period_seconds: check.gracePeriodSeconds,
+  };
 }

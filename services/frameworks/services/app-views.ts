@@ -16,6 +16,8 @@ export interface TaskRuntime {
   readonly killRequestedAtMs: number | undefined;
   /** Why we kill it; an `unhealthy` kill counts as a failure of the app. */
   readonly killReason: string | undefined;
+  /** The agent's verdict on its COMMAND health check (`TaskStatus.healthy`), once it has one. */
+  readonly agentHealthy: boolean | undefined;
 }
 
 export interface TaskFailure {

@@ -1,7 +1,7 @@
 /**
  * Runs the HTTP and TCP health checks of running tasks against their host and ports, on the
  * injected clock, and reports verdicts (see `health-state.ts` for the rules). COMMAND checks are
- * not run here: they travel in the TaskInfo for an agent that runs them.
+ * not run here: they travel in the TaskInfo and the agent runs them (`app-launches.ts`).
  */
 import { connect } from 'node:net';
 import type { Clock } from '../../core/clock.js';
@@ -30,6 +30,8 @@ export type Prober = (
 const FIRST_CHECK_DELAY_MS = 1000;
 
 export const isSchedulerCheck = (check: HealthCheckSpec): boolean => check.protocol !== 'COMMAND';
+/** COMMAND checks run on the agent, inside the task's container; verdicts come in status updates. */
+export const isAgentCheck = (check: HealthCheckSpec): boolean => check.protocol === 'COMMAND';
 
 interface Watch {
   readonly task: WatchedTask;

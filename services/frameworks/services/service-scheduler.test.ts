@@ -81,6 +81,54 @@ describe('ServiceScheduler', () => {
     await scheduler.stop();
   });
 
+  it("hands a COMMAND check to the agent and takes the agent's verdict, replacing a task it killed", async () => {
+    const { scheduler, control, clock } = await setup();
+    await scheduler.putApp(
+      parseAppDefinition({
+        id: 'web',
+        cmd: 'x',
+        backoffSeconds: 1,
+        healthChecks: [
+          { protocol: 'COMMAND', command: 'test -f /tmp/ok', intervalSeconds: 2, timeoutSeconds: 1 },
+        ],
+      }),
+      false,
+    );
+    const [launch] = await scheduler.onOffers([testOffer('a')]);
+    const task = launch?.tasks[0];
+    assert.deepEqual(task?.health_check, {
+      type: 'COMMAND',
+      command: { value: 'test -f /tmp/ok', shell: true },
+      delay_seconds: 0,
+      interval_seconds: 2,
+      timeout_seconds: 1,
+      consecutive_failures: 3,
+      grace_period_seconds: 300,
+    });
+    const id = task?.task_id.value ?? '';
+    const healthOf = (): boolean | null | undefined => scheduler.getApp('web').tasks[0]?.healthy;
+    await scheduler.onUpdate(statusOf(id, 'TASK_RUNNING'));
+    assert.equal(healthOf(), null, 'no verdict before the agent reports one');
+    await scheduler.onUpdate({ ...statusOf(id, 'TASK_RUNNING'), healthy: true });
+    assert.equal(healthOf(), true);
+    assert.equal(scheduler.getApp('web').tasksHealthy, 1);
+    await scheduler.onUpdate({ ...statusOf(id, 'TASK_RUNNING'), healthy: false });
+    assert.equal(healthOf(), false);
+    // The agent kills it after its consecutive failures: a failure of the app, replaced after backoff.
+    await scheduler.onUpdate({
+      ...statusOf(id, 'TASK_KILLED', 'task failed 3 consecutive health checks'),
+      healthy: false,
+    });
+    assert.deepEqual(control.kills, [], 'the scheduler itself killed nothing');
+    assert.equal(
+      scheduler.getApp('web').waiting?.lastFailure?.message,
+      'task failed 3 consecutive health checks',
+    );
+    clock.advance(1000);
+    assert.equal(scheduler.wantsOffers(), true);
+    await scheduler.stop();
+  });
+
   it('kills tasks on scale-down without counting them as failures', async () => {
     const { scheduler, control } = await setup();
     await scheduler.putApp(parseAppDefinition({ id: 'web', cmd: 'x', instances: 2 }), false);

@@ -32,7 +32,7 @@ import type { OfferRound } from '../common/offer-round.js';
 import { addDemand, type RoleDemand, type SchedulerGauges } from '../common/scheduler-metrics.js';
 import { appLaunches, appTaskId } from './app-launches.js';
 import { appView, deploymentView, type TaskFailure, type TaskRuntime, waitingView } from './app-views.js';
-import { HealthMonitor, isSchedulerCheck } from './health-monitor.js';
+import { HealthMonitor, isAgentCheck, isSchedulerCheck } from './health-monitor.js';
 import { servicesRouter } from './http-api.js';
 import {
   afterFailure,
@@ -177,6 +177,7 @@ export class ServiceScheduler implements LeaderScheduler {
         phase: previous?.phase === 'killing' ? 'killing' : running ? 'running' : 'staging',
         mesosState: status.state,
         runningSinceMs: running ? (previous?.runningSinceMs ?? this.clock.nowMs()) : undefined,
+        agentHealthy: status.healthy ?? previous?.agentHealthy,
       });
       const app = this.state.value.apps[record.appId];
       if (running && app !== undefined && previous?.phase !== 'killing') {
@@ -258,10 +259,20 @@ export class ServiceScheduler implements LeaderScheduler {
     return Object.entries(this.state.value.tasks).filter(([, t]) => t.appId === appId);
   }
 
-  /** See `TaskView.healthy`: `undefined` while a running task awaits its first check verdict. */
+  /**
+   * See `TaskView.healthy`: `undefined` while a running task awaits its first verdict, from the
+   * scheduler's own checks or (COMMAND) from the agent's status updates; false once one fails.
+   */
   private healthOf(taskId: string, app: ops.AppRecord): boolean | undefined {
-    if (this.runtime.get(taskId)?.phase !== 'running') return undefined;
-    return app.spec.healthChecks.some(isSchedulerCheck) ? this.health.isHealthy(taskId) : true;
+    const runtime = this.runtime.get(taskId);
+    if (runtime?.phase !== 'running') return undefined;
+    const checks = app.spec.healthChecks;
+    const verdicts = [
+      checks.some(isSchedulerCheck) ? this.health.isHealthy(taskId) : true,
+      checks.some(isAgentCheck) ? runtime.agentHealthy : true,
+    ];
+    if (verdicts.includes(false)) return false;
+    return verdicts.includes(undefined) ? undefined : true;
   }
 
   private isHealthy(taskId: string, app: ops.AppRecord): boolean {
@@ -355,6 +366,7 @@ export class ServiceScheduler implements LeaderScheduler {
       runningSinceMs: undefined,
       killRequestedAtMs: undefined,
       killReason: undefined,
+      agentHealthy: undefined,
       ...previous,
       ...change,
     });
