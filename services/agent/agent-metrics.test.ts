@@ -57,6 +57,7 @@ function fakeDockerApi(clock: ManualClock, pull: 'present' | 'pulled' | 'fails')
     listByLabels: unused,
     stats: unused,
     followLogs: unused,
+    exec: unused,
   };
 }
 

@@ -111,6 +111,7 @@ export class AgentInstrumentation {
       remove: (dockerId) => api.remove(dockerId),
       listByLabels: (labels) => api.listByLabels(labels),
       stats: (dockerId) => api.stats(dockerId),
+      exec: (dockerId, argv, options) => api.exec(dockerId, argv, options),
       followLogs: (dockerId, stream, sink, sinceSeconds) =>
         api.followLogs(dockerId, stream, sink, sinceSeconds),
     };
@@ -187,6 +188,8 @@ function collectTasks(sink: GaugeSink, registry: TaskRegistry): void {
 class InstrumentedContainerizer implements Containerizer {
   readonly name: string;
   readonly survivesAgentRestart: boolean | undefined;
+  /** Present exactly when the inner containerizer has it: its absence means health checks cannot run. */
+  readonly exec: Containerizer['exec'];
 
   constructor(
     private readonly inner: Containerizer,
@@ -195,6 +198,7 @@ class InstrumentedContainerizer implements Containerizer {
   ) {
     this.name = inner.name;
     this.survivesAgentRestart = inner.survivesAgentRestart;
+    this.exec = inner.exec?.bind(inner);
   }
 
   supports(spec: ContainerSpec): boolean {

@@ -173,8 +173,9 @@ export class AgentTasks {
     await this.updates.flush();
   }
 
-  /** No more sending and no more timers; containers and executors are left alone. */
+  /** No more sending, health checks or timers; containers and executors are left alone. */
   stop(): void {
+    this.supervisor.stop();
     this.updates.stop();
     this.executors.stop();
   }

@@ -3,31 +3,17 @@ import { mkdtemp, rm, truncate } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { AgentEvent } from '../core/agent-protocol.js';
 import { ManualClock } from '../core/clock.js';
 import type { ContainerId, FrameworkId, TaskId } from '../core/ids.js';
 import { FakeContainerizer } from './containerizer/fake/fake-containerizer.js';
 import {
+  acknowledgeUntil,
   agentTasksFixture,
   FIXTURE_AGENT_ID,
-  fixtureFramework,
+  fixtureRunTask,
   statesOf,
   until,
 } from './testing/agent-tasks-fixture.js';
-
-const runTask = (id: string): AgentEvent => ({
-  type: 'RUN_TASK',
-  run_task: {
-    framework_info: fixtureFramework(),
-    task: {
-      name: id,
-      task_id: { value: id },
-      agent_id: { value: FIXTURE_AGENT_ID },
-      resources: [],
-      command: { value: 'x', shell: true },
-    },
-  },
-});
 
 describe('agent recovery', () => {
   let root: string;
@@ -41,7 +27,7 @@ describe('agent recovery', () => {
     const { tasks } = agentTasksFixture(workDir, new ManualClock(), [containerizer]);
     await tasks.registered(FIXTURE_AGENT_ID);
     tasks.updates.resume();
-    for (const id of ids) tasks.handle(runTask(id), FIXTURE_AGENT_ID);
+    for (const id of ids) tasks.handle(fixtureRunTask(id), FIXTURE_AGENT_ID);
     await until(() =>
       ids.every((id) => tasks.registry.task('fw' as FrameworkId, id as TaskId)?.state === 'TASK_RUNNING'),
     );
@@ -107,25 +93,13 @@ describe('agent recovery', () => {
     const { tasks, sent } = agentTasksFixture(workDir, new ManualClock(), [containerizer]);
     await tasks.registered(FIXTURE_AGENT_ID);
     tasks.updates.resume();
-    for (const id of ['done', 'still']) tasks.handle(runTask(id), FIXTURE_AGENT_ID);
+    for (const id of ['done', 'still']) tasks.handle(fixtureRunTask(id), FIXTURE_AGENT_ID);
     const containerOf = (id: string): ContainerId =>
       containerizer.launched.find((spec) => spec.taskId === id)?.containerId as ContainerId;
     await until(() => containerizer.launched.length === 2);
     containerizer.end(containerOf('done'), { exitCode: 0, message: 'exited with code 0' });
     // The framework acknowledges each update of `done` as it arrives (the next follows the ack).
-    await until(() => {
-      const latest = sent.filter((s) => s.task_id.value === 'done').at(-1);
-      if (latest?.uuid !== undefined) {
-        tasks.handle(
-          {
-            type: 'ACKNOWLEDGE',
-            acknowledge: { framework_id: { value: 'fw' }, task_id: { value: 'done' }, uuid: latest.uuid },
-          },
-          FIXTURE_AGENT_ID,
-        );
-      }
-      return tasks.registry.reportedCompletedTasks().length === 1;
-    });
+    await acknowledgeUntil(tasks, sent, 'done', () => tasks.registry.reportedCompletedTasks().length === 1);
     await tasks.updates.flush();
 
     const restarted = new FakeContainerizer();

@@ -11,7 +11,7 @@ import type { StatusUpdateManager } from './status-update-manager.js';
 import { type FrameworkEntry, isLive, type TaskEntry, type TaskRegistry } from './task-registry.js';
 import { newTaskStatus, type StatusFields } from './task-status.js';
 
-export type ReportFields = Pick<StatusFields, 'state' | 'source' | 'message' | 'reason'>;
+export type ReportFields = Pick<StatusFields, 'state' | 'source' | 'message' | 'reason' | 'healthy'>;
 
 /** Image pull progress is reported at most this often, each report being an update to acknowledge. */
 export const PULL_PROGRESS_INTERVAL_MS = 2000;

@@ -22,6 +22,8 @@ export interface StatusFields {
   readonly containerId?: ContainerId;
   readonly message?: string;
   readonly reason?: TaskReason;
+  /** The verdict of the task's health check, on updates that carry one. */
+  readonly healthy?: boolean;
 }
 
 /** A reliable status (it carries a uuid and must be acknowledged), stamped with `nowMs`. */
@@ -34,6 +36,7 @@ export function newTaskStatus(fields: StatusFields, nowMs: number): TaskStatus {
     ...(fields.executorId !== undefined && { executor_id: { value: fields.executorId } }),
     ...(fields.message !== undefined && { message: fields.message }),
     ...(fields.reason !== undefined && { reason: fields.reason }),
+    ...(fields.healthy !== undefined && { healthy: fields.healthy }),
     ...(fields.containerId !== undefined && {
       container_status: { container_id: { value: fields.containerId } },
     }),

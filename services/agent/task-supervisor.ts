@@ -7,6 +7,8 @@
  * Per built-in task: TASK_STARTING when a containerizer takes it (again, with a message, while its
  * image is pulled), TASK_RUNNING once the container started, then TASK_FINISHED / TASK_FAILED /
  * TASK_KILLED from how it ended. Each task is checkpointed before its container is launched.
+ * A running task with a COMMAND `health_check` is checked (`task-health.ts`); other check types
+ * are refused at launch with TASK_ERROR.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
@@ -20,8 +22,10 @@ import type { Logger } from '../log/logger.js';
 import type { AgentCheckpoint } from './checkpoint/checkpoint.js';
 import type { Containerizer, Termination } from './containerizer/containerizer.js';
 import type { CustomExecutors } from './custom-executors.js';
+import { refusedHealthCheck } from './health-checker.js';
 import { pickContainerizer, taskContainerSpec } from './launch-specs.js';
 import { executorSandboxDir, groupTaskSandboxDir, pathSegment } from './sandbox.js';
+import { TaskHealth } from './task-health.js';
 import type { ReportFields, TaskReporter } from './task-reporter.js';
 import { durationMs, finalState } from './task-status.js';
 import {
@@ -55,10 +59,17 @@ export interface TaskSupervisorDeps {
 export class TaskSupervisor {
   /** One promise per built-in task being supervised, settled once its terminal update was reported. */
   private readonly running = new Map<TaskEntry, Promise<void>>();
+  private readonly health: TaskHealth;
   private readonly log: Logger;
 
   constructor(private readonly deps: TaskSupervisorDeps) {
     this.log = deps.log.child({ component: 'agent.tasks' });
+    this.health = new TaskHealth({
+      clock: deps.clock,
+      log: deps.log,
+      reporter: deps.reporter,
+      kill: (task) => this.kill(task, this.killGraceMs(task)),
+    });
   }
 
   /** RUN_TASK. A task id the agent already runs is ignored (the master may resend). */
@@ -164,6 +175,12 @@ export class TaskSupervisor {
     this.track(task, this.watch(task, containerizer));
     // A kill that was under way when the agent died is carried out again.
     if (task.state === 'TASK_KILLING') this.kill(task, this.killGraceMs(task));
+    else this.health.start(task, containerizer, true);
+  }
+
+  /** The agent stops: no more health checks (containers left running are checked by the next agent). */
+  stop(): void {
+    this.health.stopAll();
   }
 
   /** Reports a terminal update for a recovered task that cannot be resumed. */
@@ -245,6 +262,12 @@ export class TaskSupervisor {
     if (kind === 'custom' && executorInfo?.command === undefined) {
       throw new MesoError('INVALID_CALL', `Executor '${executorId}' has no command to run`);
     }
+    // A custom executor runs its tasks' checks itself, whatever their type.
+    const refusal =
+      kind === 'custom' || info.health_check === undefined
+        ? undefined
+        : refusedHealthCheck(info.health_check);
+    if (refusal !== undefined) throw new MesoError('INVALID_CALL', refusal);
     // Everything that can throw comes before the registry changes.
     const resources = Resources.fromV1(info.resources);
     pathSegment('task', taskId);
@@ -324,9 +347,10 @@ export class TaskSupervisor {
       });
       return;
     }
-    if (task.killGraceMs === undefined)
+    if (task.killGraceMs === undefined) {
       this.deps.reporter.report(task, { state: 'TASK_RUNNING', source: 'SOURCE_EXECUTOR' });
-    else void this.stopContainer(task);
+      this.health.start(task, containerizer, false);
+    } else void this.stopContainer(task);
     await this.watch(task, containerizer);
   }
 
@@ -345,6 +369,7 @@ export class TaskSupervisor {
   private kill(task: TaskEntry, graceMs: number): void {
     if (task.killGraceMs !== undefined || !isLive(task)) return;
     task.killGraceMs = graceMs;
+    this.health.stop(task);
     this.log.info('task kill requested', { taskId: task.taskId, graceMs });
     if (task.launched) void this.stopContainer(task);
   }
@@ -363,7 +388,7 @@ export class TaskSupervisor {
 
   /** Reports a terminal update; a failed or killed group task takes its siblings with it. */
   private finish(task: TaskEntry, fields: ReportFields): void {
-    this.deps.reporter.report(task, fields);
+    this.deps.reporter.report(task, this.health.final(task, fields));
     if (fields.state === 'TASK_FAILED' || fields.state === 'TASK_KILLED') {
       for (const sibling of this.siblings(task)) this.kill(sibling, this.killGraceMs(sibling));
     }

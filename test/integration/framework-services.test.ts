@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { cluster, type MesoProcess, startAgent, startMaster, waitFor } from '../helpers/cluster.js';
@@ -197,6 +197,55 @@ describe('services framework', { skip: zooKeeperSkipReason() }, () => {
       /unhealthy: HTTP health check failed 2 times in a row \(last: HTTP 500\)/,
     );
     assert.equal((await api(base, 'DELETE', '/v2/apps/sick')).status, 200);
+  });
+
+  it('has the agent run a COMMAND health check: healthy while it passes, replaced once it fails', async () => {
+    const marker = join(pidDir, 'probe-ok');
+    const probe = {
+      id: 'probe',
+      // The check runs in the task's environment, so it sees MARKER too.
+      cmd: 'touch "$MARKER" && exec sleep 600',
+      cpus: 0.1,
+      mem: 32,
+      env: { MARKER: marker },
+      healthChecks: [
+        {
+          protocol: 'COMMAND',
+          command: 'test -f "$MARKER"',
+          intervalSeconds: 1,
+          timeoutSeconds: 1,
+          gracePeriodSeconds: 1,
+          maxConsecutiveFailures: 2,
+        },
+      ],
+      backoffSeconds: 0.5,
+    };
+    assert.equal((await api(base, 'POST', '/v2/apps', probe)).status, 201);
+    const healthy = await waitFor(
+      async () => {
+        const current = await app('probe');
+        return current.tasksHealthy === 1 && current.tasks[0];
+      },
+      WAIT_MS,
+      'the probe task healthy by its COMMAND check',
+    );
+    await rm(marker);
+    // While the replacement waits out its backoff, the app shows why its task ended.
+    const failure = await waitFor(
+      async () => (await app('probe')).waiting?.lastFailure?.message,
+      WAIT_MS,
+      'the failing task killed by its agent',
+    );
+    assert.match(failure, /consecutive health checks/);
+    await waitFor(
+      async () => {
+        const current = await app('probe');
+        return current.tasksHealthy === 1 && current.tasks.every((t) => t.id !== healthy.id);
+      },
+      WAIT_MS,
+      'a healthy replacement',
+    );
+    assert.equal((await api(base, 'DELETE', '/v2/apps/probe')).status, 200);
   });
 
   it('upgrades v1 → v2 without dropping below the minimum health capacity', async () => {

@@ -64,6 +64,19 @@ export interface RecoverySummary {
 
 export type LaunchOutcome = 'launched' | 'already-launched';
 
+export interface ExecOptions {
+  /** When the command is killed (or abandoned), and `exec` resolves without an exit code. */
+  readonly timeoutMs: number;
+}
+
+/** How a command run inside a container (`exec`) ended. */
+export interface ExecResult {
+  /** `undefined` when it did not exit by itself: killed, abandoned at its timeout, never started. */
+  readonly exitCode: number | undefined;
+  /** What happened, in words (`command exited with code 1`, `container is not running`, ...). */
+  readonly message: string;
+}
+
 export interface Containerizer {
   readonly name: string;
   /**
@@ -86,4 +99,12 @@ export interface Containerizer {
   /** Sends SIGTERM (or `docker stop`), then SIGKILL after `gracePeriodMs`. Resolves when it is gone. */
   kill(containerId: ContainerId, gracePeriodMs: number): Promise<void>;
   usage(containerId: ContainerId): Promise<ResourceUsage | undefined>;
+  /**
+   * Runs `command` (shell or argv, as the task's own command would be) inside the running
+   * container, with the task's environment, and resolves once it ends; its output is discarded.
+   * After `timeoutMs` it is killed (or, where it cannot be, abandoned) and resolves without an exit
+   * code. Never rejects. Used for the built-in executors' health checks; absent where a
+   * containerizer cannot do it.
+   */
+  exec?(containerId: ContainerId, command: CommandInfo, options: ExecOptions): Promise<ExecResult>;
 }

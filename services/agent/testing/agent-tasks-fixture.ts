@@ -2,10 +2,11 @@
  * Unit-test support: an `AgentTasks` (the agent's work without its master connection) on a work
  * dir, a manual clock and the given containerizers, recording the updates it sends.
  */
+import type { AgentEvent } from '../../core/agent-protocol.js';
 import type { ManualClock } from '../../core/clock.js';
 import type { AgentId } from '../../core/ids.js';
 import type { FrameworkInfo } from '../../core/v1/cluster.js';
-import type { TaskStatus } from '../../core/v1/tasks.js';
+import type { TaskInfo, TaskStatus } from '../../core/v1/tasks.js';
 import { silentLogger } from '../../log/logger.js';
 import { type AgentConfigInput, resolveAgentConfig } from '../agent-config.js';
 import { AgentTasks } from '../agent-tasks.js';
@@ -55,6 +56,43 @@ export const fixtureFramework = (checkpoint = true): FrameworkInfo => ({
   failover_timeout: 0,
   checkpoint,
 });
+
+/** RUN_TASK of a command task `id` of `fixtureFramework()`; `extra` adds or replaces TaskInfo fields. */
+export const fixtureRunTask = (id: string, extra: Partial<TaskInfo> = {}): AgentEvent => ({
+  type: 'RUN_TASK',
+  run_task: {
+    framework_info: fixtureFramework(),
+    task: {
+      name: id,
+      task_id: { value: id },
+      agent_id: { value: FIXTURE_AGENT_ID },
+      resources: [],
+      command: { value: 'sleep 1000', shell: true },
+      ...extra,
+    },
+  },
+});
+
+/** Acknowledges the latest update sent for `taskId` (as its framework would) until `done` holds. */
+export const acknowledgeUntil = (
+  tasks: AgentTasks,
+  sent: readonly TaskStatus[],
+  taskId: string,
+  done: () => boolean,
+): Promise<true> =>
+  until(() => {
+    const latest = sent.filter((s) => s.task_id.value === taskId).at(-1);
+    if (latest?.uuid !== undefined) {
+      tasks.handle(
+        {
+          type: 'ACKNOWLEDGE',
+          acknowledge: { framework_id: { value: 'fw' }, task_id: { value: taskId }, uuid: latest.uuid },
+        },
+        FIXTURE_AGENT_ID,
+      );
+    }
+    return done();
+  });
 
 /** `state/reason` of every update sent for `taskId`. */
 export const statesOf = (sent: readonly TaskStatus[], taskId: string): string[] =>

@@ -45,6 +45,17 @@ export interface DockerApi {
   /** One stats sample; `undefined` when the container is gone. */
   stats(dockerId: string): Promise<DockerStats | undefined>;
   /**
+   * `docker exec`: runs `argv` in the running container with `env` added to its environment,
+   * discards the output, and resolves with the exit code once it ended (`undefined` if the engine
+   * reports none). Aborting `signal` abandons the call, which then rejects: the engine has no way
+   * to kill an exec'd process, so it runs on until it ends by itself.
+   */
+  exec(
+    dockerId: string,
+    argv: readonly string[],
+    options: { readonly env: Readonly<Record<string, string>>; readonly signal: AbortSignal },
+  ): Promise<number | undefined>;
+  /**
    * Copies one of the container's output streams into `sink` (which is not ended) and resolves
    * when the engine ends the stream, i.e. once the container has stopped and its log is drained.
    * `sinceSeconds` (Unix time, fractional) skips entries the engine logged before it.
@@ -258,6 +269,34 @@ export class DockerodeApi implements DockerApi {
       memRssBytes: detail['rss'] ?? detail['anon'] ?? memory.usage ?? 0,
       memLimitBytes: memory.limit ?? 0,
     };
+  }
+
+  async exec(
+    dockerId: string,
+    argv: readonly string[],
+    options: { readonly env: Readonly<Record<string, string>>; readonly signal: AbortSignal },
+  ): Promise<number | undefined> {
+    const { env, signal } = options;
+    return this.call('exec', { dockerId, argv: argv.join(' ') }, async () => {
+      const exec = await this.docker.getContainer(dockerId).exec({
+        Cmd: [...argv],
+        Env: Object.entries(env).map(([key, value]) => `${key}=${value}`),
+        AttachStdout: true,
+        AttachStderr: true,
+        abortSignal: signal,
+      });
+      // Attached, so that the end of the output stream tells when the command has ended.
+      const output = await exec.start({ hijack: true, stdin: false, abortSignal: signal });
+      output.resume();
+      try {
+        await finished(output, { signal });
+      } finally {
+        // An abandoned command's connection is closed here; a finished one's is closed already.
+        output.destroy();
+      }
+      const info = await exec.inspect({ abortSignal: signal });
+      return info.ExitCode ?? undefined;
+    });
   }
 
   async followLogs(

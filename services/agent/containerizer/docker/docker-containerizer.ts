@@ -11,10 +11,13 @@
 import type { Clock } from '../../../core/clock.js';
 import { MesoError } from '../../../core/errors.js';
 import type { AgentId, ContainerId } from '../../../core/ids.js';
+import type { CommandInfo } from '../../../core/v1/tasks.js';
 import type { Logger } from '../../../log/logger.js';
 import type {
   Containerizer,
   ContainerSpec,
+  ExecOptions,
+  ExecResult,
   LaunchOutcome,
   RecoveredContainer,
   RecoverySummary,
@@ -31,7 +34,7 @@ import {
   resolveHostNetwork,
 } from './host-network.js';
 import type { SelfProbe } from './self-container.js';
-import { buildRunSpec, imageFor, type RunPolicy } from './run-spec.js';
+import { buildRunSpec, execCommandOf, imageFor, type RunPolicy } from './run-spec.js';
 import { SandboxLogs } from './sandbox-logs.js';
 import { lostNetworkNamespace, terminationOf } from './termination.js';
 
@@ -221,6 +224,35 @@ export class DockerContainerizer implements Containerizer {
     const stats = await this.api.stats(dockerId).catch(() => undefined);
     if (stats === undefined) return undefined;
     return { ...stats, cpusLimit: run.cpusLimit, timestampMs: this.clock.nowMs() };
+  }
+
+  /**
+   * `docker exec` in the task's container (see `execCommandOf`). At `timeoutMs` the call is
+   * abandoned: the engine cannot kill an exec'd process, so a hung command runs on in the container
+   * until it ends or the container does.
+   */
+  async exec(containerId: ContainerId, command: CommandInfo, options: ExecOptions): Promise<ExecResult> {
+    const run = this.runs.get(containerId);
+    const dockerId = run?.termination === undefined ? await run?.started.promise : undefined;
+    if (dockerId === undefined) return { exitCode: undefined, message: 'container is not running' };
+    const abandon = new AbortController();
+    const cancel = this.clock.after(options.timeoutMs, () => abandon.abort());
+    try {
+      const { argv, env } = execCommandOf(command);
+      const exitCode = await this.api.exec(dockerId, argv, { env, signal: abandon.signal });
+      const message =
+        exitCode === undefined
+          ? 'command ended without an exit code'
+          : `command exited with code ${exitCode}`;
+      return { exitCode, message };
+    } catch (err) {
+      const message = abandon.signal.aborted
+        ? `command abandoned after ${options.timeoutMs} ms`
+        : `command could not run: ${(err as Error).message}`;
+      return { exitCode: undefined, message };
+    } finally {
+      cancel();
+    }
   }
 
   /**

@@ -5,7 +5,7 @@
  */
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { MesoError } from '../../../core/errors.js';
-import type { ContainerInfo } from '../../../core/v1/tasks.js';
+import type { CommandInfo, ContainerInfo } from '../../../core/v1/tasks.js';
 import type { ContainerSpec } from '../containerizer.js';
 import type { DockerBind, DockerCpuLimits, DockerPortBinding, DockerRunSpec } from './docker-types.js';
 import { isContainerNetwork } from './host-network.js';
@@ -109,13 +109,32 @@ function commandOf(spec: ContainerSpec): Pick<DockerRunSpec, 'entrypoint' | 'cmd
 
 /** CommandInfo's variables, then the agent's (`MESOS_TASK_ID`, `PORT0`, ...), which win on conflict. */
 function environmentOf(spec: ContainerSpec): Readonly<Record<string, string>> {
+  return { ...variablesOf(spec.command), ...spec.env };
+}
+
+function variablesOf(command: CommandInfo): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const variable of spec.command.environment?.variables ?? []) {
+  for (const variable of command.environment?.variables ?? []) {
     if (variable.type === 'SECRET')
       throw refuse(`secret environment variable '${variable.name}' is not supported`);
     env[variable.name] = variable.value ?? '';
   }
-  return { ...env, ...spec.env };
+  return env;
+}
+
+/**
+ * A command to run in a running container (`docker exec`, for health checks): `/bin/sh -c value`
+ * for a shell command, else `value` and `arguments` as the argv, the way `commandOf` runs a task's
+ * command; its own variables on top of the container's environment, which the engine keeps.
+ */
+export function execCommandOf(command: CommandInfo): {
+  readonly argv: readonly string[];
+  readonly env: Readonly<Record<string, string>>;
+} {
+  const { value, shell } = command;
+  if (value === undefined || value === '') throw refuse('a command to run needs a value');
+  const argv = shell ? ['/bin/sh', '-c', value] : [value, ...(command.arguments ?? [])];
+  return { argv, env: variablesOf(command) };
 }
 
 /** `DockerInfo.network`, HOST by default as in Mesos; USER takes the first `network_infos` name. */

@@ -1,11 +1,14 @@
 /**
  * A scriptable containerizer for unit tests of the agent: containers "start" at once and end when
- * killed or when the test ends them; `recover` answers what the test set in `recovery`.
+ * killed or when the test ends them; `recover` answers what the test set in `recovery`, `exec`
+ * what the test set in `execResult`.
  */
 import type { AgentId, ContainerId } from '../../../core/ids.js';
+import type { CommandInfo } from '../../../core/v1/tasks.js';
 import type {
   Containerizer,
   ContainerSpec,
+  ExecResult,
   LaunchOutcome,
   RecoverySummary,
   ResourceUsage,
@@ -18,8 +21,15 @@ export class FakeContainerizer implements Containerizer {
   readonly kills: number[] = [];
   /** `recover` calls, as `agentId:known,ids`. */
   readonly recoveries: string[] = [];
+  /** `exec` calls, in order. */
+  readonly execs: { readonly containerId: ContainerId; readonly command: CommandInfo }[] = [];
   /** What `recover` answers (after its own launches are dropped from it). */
   recovery: RecoverySummary = { recovered: [], orphansDestroyed: [] };
+  /** What `exec` answers; a command exiting 0 unless the test says otherwise. */
+  execResult: (containerId: ContainerId) => Promise<ExecResult> = async () => ({
+    exitCode: 0,
+    message: 'command exited with code 0',
+  });
   private readonly ends = new Map<ContainerId, (termination: Termination) => void>();
   private readonly waits = new Map<ContainerId, Promise<Termination>>();
 
@@ -56,6 +66,11 @@ export class FakeContainerizer implements Containerizer {
 
   async usage(): Promise<ResourceUsage | undefined> {
     return undefined;
+  }
+
+  exec(containerId: ContainerId, command: CommandInfo): Promise<ExecResult> {
+    this.execs.push({ containerId, command });
+    return this.execResult(containerId);
   }
 
   /** Ends a container as the test says. */

@@ -159,6 +159,63 @@ describe('ProcessContainerizer', () => {
     assert.equal(await containerizer.usage(spec.containerId), undefined);
   });
 
+  it('runs a health check command in the task sandbox with the task environment', async () => {
+    await using containerizer = new ProcessContainerizer({ clock: systemClock, log: silentLogger });
+    const spec = await specFor(
+      { value: 'touch ok; sleep 30', environment: { variables: [{ name: 'FROM_TASK', value: 't' }] } },
+      { env: { MESOS_TASK_ID: 'task-1' } },
+    );
+    await containerizer.launch(spec);
+    await waitFor(async () => (await sandboxFile(spec, 'ok')) === '');
+    const check = (command: Partial<CommandInfo>) =>
+      containerizer.exec(spec.containerId, { shell: true, ...command }, { timeoutMs: 5000 });
+    assert.deepEqual(await check({ value: 'test -f missing' }), {
+      exitCode: 1,
+      message: 'command exited with code 1',
+    });
+    const inSandbox = `test -f ok && test "$(pwd)" = '${spec.sandboxDir}' && test "$MESOS_TASK_ID$FROM_TASK$OWN" = task-1tc`;
+    const own = { variables: [{ name: 'OWN', value: 'c' }] };
+    assert.deepEqual(await check({ value: inSandbox, environment: own }), {
+      exitCode: 0,
+      message: 'command exited with code 0',
+    });
+    assert.equal(
+      (await check({ shell: false, value: '/bin/test', arguments: ['test', '-f', 'ok'] })).exitCode,
+      0,
+    );
+    assert.match(
+      (await check({ shell: false, value: '/nonexistent/check' })).message,
+      /could not run: .*ENOENT/,
+    );
+    await containerizer.kill(spec.containerId, 0);
+    assert.deepEqual(await check({ value: 'true' }), {
+      exitCode: undefined,
+      message: 'container is not running',
+    });
+  });
+
+  it('kills a health check command, and what it started, at its timeout', async () => {
+    const clock = new ManualClock();
+    await using containerizer = new ProcessContainerizer({ clock, log: silentLogger });
+    const spec = await specFor({ value: 'sleep 30' });
+    await containerizer.launch(spec);
+    const checking = containerizer.exec(
+      spec.containerId,
+      { shell: true, value: 'sleep 60 & echo $! > check.pid; wait' },
+      { timeoutMs: 2000 },
+    );
+    await waitFor(async () => (await sandboxFile(spec, 'check.pid')).endsWith('\n'));
+    clock.advance(2000);
+    assert.deepEqual(await checking, { exitCode: undefined, message: 'command killed after 2000 ms' });
+    const childPid = Number(await sandboxFile(spec, 'check.pid'));
+    await waitFor(async () => !(await alive(childPid)));
+    assert.equal(
+      await containerizer.usage(spec.containerId).then((u) => u !== undefined),
+      true,
+      'the task runs on',
+    );
+  });
+
   it('refuses specs that name an image and reports known containers as lost on recovery', async () => {
     const containerizer = new ProcessContainerizer({ clock: systemClock, log: silentLogger });
     const docker = await specFor(

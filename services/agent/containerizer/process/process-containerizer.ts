@@ -23,6 +23,8 @@ import type { Logger } from '../../../log/logger.js';
 import type {
   Containerizer,
   ContainerSpec,
+  ExecOptions,
+  ExecResult,
   LaunchOutcome,
   RecoverySummary,
   ResourceUsage,
@@ -175,6 +177,49 @@ export class ProcessContainerizer implements Containerizer, AsyncDisposable {
       memLimitBytes: container.spec.limits.memMiB * 1024 * 1024,
       timestampMs: this.deps.clock.nowMs(),
     };
+  }
+
+  /**
+   * Runs `command` the way tasks run (shell or argv), in the task's sandbox with the task's
+   * environment plus the command's own variables, in a process group of its own that is killed
+   * at `timeoutMs`, and when the command exits (with whatever it left behind).
+   */
+  async exec(containerId: ContainerId, command: CommandInfo, options: ExecOptions): Promise<ExecResult> {
+    const container = this.containers.get(containerId);
+    if (container === undefined || container.termination !== undefined) {
+      return { exitCode: undefined, message: 'container is not running' };
+    }
+    const { spec } = container;
+    let exit: Promise<ProcessExit>;
+    let pid: number;
+    try {
+      const { file, args, argv0 } = commandLine(command);
+      const env = {
+        ...this.baseEnv,
+        ...commandEnvironment(spec.command),
+        ...spec.env,
+        ...commandEnvironment(command),
+      };
+      const child = spawn(file, args, { argv0, cwd: spec.sandboxDir, env, detached: true, stdio: 'ignore' });
+      exit = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+      await spawned(child);
+      pid = child.pid as number;
+      // As for tasks: signals go through `process.kill`; this only keeps an unexpected error event from crashing.
+      child.on('error', (err) => this.log.warn('check process error', { containerId, err: err.message }));
+    } catch (err) {
+      return { exitCode: undefined, message: `command could not run: ${(err as Error).message}` };
+    }
+    let timedOut = false;
+    const cancel = this.deps.clock.after(options.timeoutMs, () => {
+      timedOut = true;
+      signalGroup(pid, 'SIGKILL');
+    });
+    const { code, signal } = await exit;
+    cancel();
+    signalGroup(pid, 'SIGKILL');
+    if (timedOut) return { exitCode: undefined, message: `command killed after ${options.timeoutMs} ms` };
+    if (code !== null) return { exitCode: code, message: `command exited with code ${code}` };
+    return { exitCode: undefined, message: `command terminated with signal ${signal ?? 'unknown'}` };
   }
 
   /** Kills every running container (they cannot be recovered later) and waits for them to exit. */
