@@ -1,5 +1,6 @@
 /** `meso agent`: flags with Mesos's names (and `MESO_*` environment variables) → AgentConfigInput. */
 import type { Command } from 'commander';
+import { join } from 'node:path';
 import { durationFlag, portFlag } from '../config/flags.js';
 import type { Clock } from '../core/clock.js';
 import { type Logger, silentLogger } from '../log/logger.js';
@@ -235,7 +236,13 @@ export function agentRuntime(
   const { clock, log } = env;
   const metrics = new AgentInstrumentation({ clock });
   const containerizers = config.containerizers.map((name): Containerizer => {
-    if (name === 'process') return new ProcessContainerizer({ clock, log });
+    if (name === 'process') {
+      return new ProcessContainerizer({
+        clock,
+        log,
+        notesDir: join(config.workDir, 'meta', 'process-containers'),
+      });
+    }
     const api = new DockerodeApi({ socketPath: config.dockerSocket, dockerHost: env.dockerHost }, log);
     return new DockerContainerizer({
       api: metrics.instrumentDockerApi(api),

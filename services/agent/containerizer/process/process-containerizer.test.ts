@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -216,6 +216,43 @@ describe('ProcessContainerizer', () => {
     );
   });
 
+  it("kills what a crashed agent's containers left running, known or orphaned, and only its own", async () => {
+    const notesDir = await mkdtemp(path.join(root, 'notes-'));
+    // The "crashed" agent: never disposed, so its tasks keep running as a crash would leave them.
+    const crashed = new ProcessContainerizer({ clock: systemClock, log: silentLogger, notesDir });
+    const known = await specFor({ value: 'sleep 600 & echo $! > child.pid; wait' });
+    const orphan = await specFor({ value: 'sleep 600' });
+    const otherAgents = await specFor({ value: 'sleep 600' }, { agentId: 'agent-2' as AgentId });
+    for (const spec of [known, orphan, otherAgents]) await crashed.launch(spec);
+    await waitFor(async () => (await sandboxFile(known, 'child.pid')).trim() !== '');
+    const childPid = Number(await sandboxFile(known, 'child.pid'));
+    const finished = await specFor({ value: 'true' });
+    await crashed.launch(finished);
+    await crashed.wait(finished.containerId);
+
+    const restarted = new ProcessContainerizer({ clock: systemClock, log: silentLogger, notesDir });
+    const summary = await restarted.recover('agent-1' as AgentId, new Set([known.containerId]));
+    assert.deepEqual(
+      summary.recovered.map((r) => [r.containerId, r.termination?.reason, r.termination?.message]),
+      [
+        [
+          known.containerId,
+          'lost',
+          'Process containers do not survive an agent restart; its processes were killed',
+        ],
+      ],
+    );
+    assert.deepEqual(summary.orphansDestroyed, [orphan.containerId]);
+    assert.equal((await crashed.wait(known.containerId))?.signal, 'SIGKILL');
+    assert.equal((await crashed.wait(orphan.containerId))?.signal, 'SIGKILL');
+    await waitFor(async () => !(await alive(childPid)));
+    // Another agent's container (a stale agent's, handled by its own recovery) is left alone.
+    assert.ok((await crashed.usage(otherAgents.containerId)) !== undefined, 'still running');
+    const onlyOthers = [`${otherAgents.containerId}.json`];
+    await waitFor(async () => JSON.stringify(await readdir(notesDir)) === JSON.stringify(onlyOthers));
+    await crashed.killAll(0);
+  });
+
   it('refuses specs that name an image and reports known containers as lost on recovery', async () => {
     const containerizer = new ProcessContainerizer({ clock: systemClock, log: silentLogger });
     const docker = await specFor(
@@ -243,6 +280,7 @@ describe('proc parsing', () => {
       processGroupId: 4242,
       userTicks: 250,
       systemTicks: 75,
+      startTicks: 123,
     });
     assert.equal(parseProcStat('garbage'), undefined);
   });

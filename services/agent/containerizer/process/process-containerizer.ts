@@ -9,11 +9,13 @@
  *
  * NOTE: process tasks do not survive an agent restart. Children are started detached, so they
  * outlive an agent that crashes, but `recover` cannot re-attach to them (a child's exit status is
- * only observable by its parent): it reports every known container as lost, and the owner of this
- * containerizer must dispose it on an orderly shutdown so no orphans remain.
+ * only observable by its parent): it reports every known container as lost. So that nothing keeps
+ * running unaccounted for, each container is noted in `notesDir` (its group leader's pid and start
+ * time) while it runs, and `recover` kills the process groups a crashed agent left behind. The
+ * owner of this containerizer kills its tasks on an orderly shutdown instead.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { open } from 'node:fs/promises';
+import { open, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Clock } from '../../../core/clock.js';
 import { MesoError } from '../../../core/errors.js';
@@ -30,7 +32,9 @@ import type {
   ResourceUsage,
   Termination,
 } from '../containerizer.js';
-import { processGroupUsage } from './proc-stats.js';
+import { z } from 'zod';
+import { TEMP_PREFIX, writeFileAtomic } from '../../checkpoint/atomic-file.js';
+import { groupLivesOn, processGroupUsage, processStartTicks } from './proc-stats.js';
 
 export interface ProcessContainerizerDeps {
   readonly clock: Clock;
@@ -41,7 +45,19 @@ export interface ProcessContainerizerDeps {
    * @default { PATH: standard system directories }
    */
   readonly baseEnv?: Readonly<Record<string, string>>;
+  /**
+   * Where running containers are noted (`<container id>.json`), for a restarted agent to kill what
+   * a crashed one left running. Without it, such processes run on, unaccounted for.
+   */
+  readonly notesDir?: string;
 }
+
+/** What is noted of a running container: enough to tell its process group from a reused pid. */
+const ContainerNoteSchema = z.object({
+  agent_id: z.string(),
+  pid: z.number().int().positive(),
+  start_ticks: z.number().int().nonnegative(),
+});
 
 const DEFAULT_BASE_ENV: Readonly<Record<string, string>> = {
   PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
@@ -83,17 +99,38 @@ export class ProcessContainerizer implements Containerizer, AsyncDisposable {
     return !namesImage(spec.container);
   }
 
-  /** Nothing can be adopted (see the module comment): every known container is reported lost. */
+  /**
+   * Nothing can be adopted (see the module comment): every known container is reported lost, and
+   * the process groups noted for `agentId` that still run are killed; those of unknown containers
+   * are reported as destroyed orphans.
+   */
   async recover(agentId: AgentId, known: ReadonlySet<ContainerId>): Promise<RecoverySummary> {
-    const termination: Termination = {
-      reason: 'lost',
-      message: 'Process containers do not survive an agent restart',
-    };
+    const killed = new Set<ContainerId>();
+    for (const [containerId, note] of await this.readNotes(agentId)) {
+      if (await groupLivesOn(note.pid, note.start_ticks)) {
+        signalGroup(note.pid, 'SIGKILL');
+        killed.add(containerId);
+        this.log.warn('processes of a container left by the previous agent killed', {
+          agentId,
+          containerId,
+          pid: note.pid,
+        });
+      }
+      await this.forgetNote(containerId);
+    }
     if (known.size > 0)
       this.log.warn('process containers lost across agent restart', { agentId, count: known.size });
     return {
-      recovered: [...known].map((containerId) => ({ containerId, termination })),
-      orphansDestroyed: [],
+      recovered: [...known].map((containerId) => ({
+        containerId,
+        termination: {
+          reason: 'lost',
+          message: killed.has(containerId)
+            ? 'Process containers do not survive an agent restart; its processes were killed'
+            : 'Process containers do not survive an agent restart',
+        },
+      })),
+      orphansDestroyed: [...killed].filter((containerId) => !known.has(containerId)),
     };
   }
 
@@ -140,7 +177,10 @@ export class ProcessContainerizer implements Containerizer, AsyncDisposable {
       await Promise.all([stdout.close(), stderr.close()]);
     }
     const pid = child.pid as number;
-    this.track(spec, child, pid, exit);
+    // Noted before `launch` resolves, so an agent crash from here on leaves nothing unaccounted for.
+    const noted = this.writeNote(spec, pid);
+    this.track(spec, child, pid, exit, noted);
+    await noted;
     this.log.info('container launched', { containerId: spec.containerId, taskId: spec.taskId, pid });
     return 'launched';
   }
@@ -231,7 +271,57 @@ export class ProcessContainerizer implements Containerizer, AsyncDisposable {
     await this.killAll(0);
   }
 
-  private track(spec: ContainerSpec, child: ChildProcess, pid: number, exit: Promise<ProcessExit>): void {
+  /** A failed note is logged: the task runs regardless, only a crash would leave it unaccounted for. */
+  private async writeNote(spec: ContainerSpec, pid: number): Promise<void> {
+    const { notesDir } = this.deps;
+    const startTicks = await processStartTicks(pid);
+    if (notesDir === undefined || startTicks === undefined) return;
+    const note: z.infer<typeof ContainerNoteSchema> = {
+      agent_id: spec.agentId,
+      pid,
+      start_ticks: startTicks,
+    };
+    await writeFileAtomic(path.join(notesDir, `${spec.containerId}.json`), JSON.stringify(note)).catch(
+      (err: unknown) =>
+        this.log.error('container note not written', { containerId: spec.containerId, err: String(err) }),
+    );
+  }
+
+  private async forgetNote(containerId: ContainerId): Promise<void> {
+    const { notesDir } = this.deps;
+    if (notesDir === undefined) return;
+    await rm(path.join(notesDir, `${containerId}.json`), { force: true }).catch((err: unknown) =>
+      this.log.warn('container note not removed', { containerId, err: String(err) }),
+    );
+  }
+
+  /** The notes of `agentId`'s containers; unreadable ones are logged and skipped. */
+  private async readNotes(agentId: AgentId): Promise<[ContainerId, z.infer<typeof ContainerNoteSchema>][]> {
+    const { notesDir } = this.deps;
+    if (notesDir === undefined) return [];
+    const names = await readdir(notesDir).catch(() => []);
+    const notes: [ContainerId, z.infer<typeof ContainerNoteSchema>][] = [];
+    for (const name of names.filter((n) => n.endsWith('.json') && !n.startsWith(TEMP_PREFIX))) {
+      const containerId = name.slice(0, -'.json'.length) as ContainerId;
+      const parsed = ContainerNoteSchema.safeParse(
+        await readFile(path.join(notesDir, name), 'utf8').then(parseJson, () => undefined),
+      );
+      if (!parsed.success) {
+        this.log.warn('unreadable container note ignored', { file: name });
+        continue;
+      }
+      if (parsed.data.agent_id === agentId) notes.push([containerId, parsed.data]);
+    }
+    return notes;
+  }
+
+  private track(
+    spec: ContainerSpec,
+    child: ChildProcess,
+    pid: number,
+    exit: Promise<ProcessExit>,
+    noted: Promise<void>,
+  ): void {
     let resolveExited!: (t: Termination) => void;
     const container: ProcessContainer = {
       child,
@@ -247,6 +337,7 @@ export class ProcessContainerizer implements Containerizer, AsyncDisposable {
       container.cancelKillTimers.clear();
       // Whatever the task left running in its group goes with it.
       signalGroup(pid, 'SIGKILL');
+      void noted.then(() => this.forgetNote(spec.containerId));
       const termination = terminationOf(code, signal, container.killRequested);
       container.termination = termination;
       this.log.info('container exited', { containerId: spec.containerId, pid, message: termination.message });
@@ -324,6 +415,15 @@ function spawned(child: ChildProcess): Promise<void> {
     });
     child.once('error', reject);
   });
+}
+
+/** JSON text as a value; `undefined` when it is not JSON (a note cut short by a crash). */
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
 }
 
 function signalGroup(processGroupId: number, signal: NodeJS.Signals): void {
