@@ -75,6 +75,26 @@ describe('frameworks and agents coming and going', () => {
     assert.deepEqual(describeAllocations(allocator.allocate(2)), ['F@agent-1(r) cpus:8;mem:8192']);
   });
 
+  it('offers nothing of a deactivated agent, not even what is given back meanwhile, until reactivated', () => {
+    // The operator's DEACTIVATE_AGENT / DRAIN_AGENT: agent-1 runs F's task and is deactivated;
+    // agent-2 goes on being offered. The task ends while agent-1 is deactivated: its resources
+    // are free again but not offered until agent-1 is reactivated.
+    const allocator = newAllocator();
+    allocator.addFramework(F, subscriber(['r']), [task()], true);
+    addAgent(allocator, 'agent-1', 'cpus:8;mem:8192', [task()]);
+    addAgent(allocator, 'agent-2', 'cpus:4;mem:4096');
+    allocator.deactivateAgent(agentId('agent-1'));
+    const offers = allocator.allocate(0);
+    assert.deepEqual(describeAllocations(offers), ['F@agent-2(r) cpus:4;mem:4096']);
+
+    allocator.recoverResources(F, agentId('agent-1'), 'r', Resources.parse('cpus:2;mem:2048'));
+    declineAll(allocator, offers);
+    assert.deepEqual(describeAllocations(allocator.allocate(1)), ['F@agent-2(r) cpus:4;mem:4096']);
+
+    allocator.activateAgent(agentId('agent-1'));
+    assert.deepEqual(describeAllocations(allocator.allocate(2)), ['F@agent-1(r) cpus:8;mem:8192']);
+  });
+
   it('ignores calls naming unknown frameworks or agents', () => {
     const allocator = newAllocator();
     allocator.recoverResources(F, agentId('nowhere'), 'r', Resources.parse('cpus:1'));

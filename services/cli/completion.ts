@@ -52,7 +52,7 @@ _meso() {
   case "$prev" in
     --state) COMPREPLY=($(compgen -W "${states}" -- "$cur")); return ;;
     -o|--output) COMPREPLY=($(compgen -W "table json" -- "$cur")); return ;;
-    --master|--framework|--agent|--timeout|--guarantee|--limit) return ;;
+    --master|--framework|--agent|--timeout|--guarantee|--limit|--max_grace_period) return ;;
   esac
   # The command path typed so far: words before the cursor that are not flags.
   local path="" i

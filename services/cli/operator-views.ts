@@ -34,6 +34,8 @@ export const AgentView = z.looseObject({
     attributes: z.array(z.looseObject({ name: z.string() })).default([]),
   }),
   active: z.boolean().default(false),
+  deactivated: z.boolean().default(false),
+  drain_info: z.looseObject({ state: z.string() }).optional(),
   pid: z.string().default(''),
   total_resources: ResourceList,
   allocated_resources: ResourceList,

@@ -158,6 +158,7 @@ export class AgentRegistry {
     const used = this.reconcileTasks(agent, call.tasks, call.frameworks);
     recoverHistory(this.master, id, call.completed_frameworks, call.completed_tasks);
     this.deps.allocator.addAgent(id, { hostname: agent.info.hostname, total }, used);
+    this.master.maintenance.agentRegistered(agent);
     sink.onClose(() => this.onStreamClosed(agent, sink));
     sink.send({
       type: 'REGISTERED',

@@ -125,6 +125,7 @@ export async function startMaster(config: MasterConfig, runtime: MasterRuntime):
   });
   registrar.track(master.events);
   master.policy.usePersistence((policy) => registrar.putPolicy(policy));
+  master.maintenance.usePersistence((agents) => registrar.putDeactivatedAgents(agents));
   metrics.attach({ master, leadership: election, allocator });
 
   /** Recovers the registry, then serves; the election calls it once this master is elected. */

@@ -11,6 +11,8 @@ export type MasterEvent =
   | { readonly type: 'TASK_ADDED'; readonly task: TaskRecord }
   | { readonly type: 'TASK_UPDATED'; readonly task: TaskRecord; readonly status: TaskStatus }
   | { readonly type: 'AGENT_ADDED'; readonly agent: AgentRecord }
+  /** The operator deactivated, drained or reactivated the agent, or its drain state changed. */
+  | { readonly type: 'AGENT_UPDATED'; readonly agent: AgentRecord }
   | { readonly type: 'AGENT_REMOVED'; readonly agent: AgentRecord }
   | { readonly type: 'FRAMEWORK_ADDED'; readonly framework: FrameworkRecord }
   | { readonly type: 'FRAMEWORK_UPDATED'; readonly framework: FrameworkRecord }

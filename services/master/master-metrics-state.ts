@@ -19,6 +19,7 @@ import {
 } from '../metrics/index.js';
 import type { ExecutorUsage } from './agent-usage-poller.js';
 import type { Master } from './master.js';
+import type { AgentRecord } from './records.js';
 
 const m = MasterMetrics;
 
@@ -35,7 +36,7 @@ const TASK_STATES_ALWAYS_EXPORTED = [
 const USAGE_RESOURCES = ['cpus', 'mem'];
 
 export interface MasterStateView {
-  readonly master: Pick<Master, 'agents' | 'frameworks' | 'offers'>;
+  readonly master: Pick<Master, 'agents' | 'frameworks' | 'offers' | 'maintenance'>;
   readonly shares: AllocatorShares;
   readonly usage: ReadonlyMap<AgentId, readonly ExecutorUsage[]>;
 }
@@ -185,16 +186,27 @@ function collectFrameworks(
   return rolesOfExecutors;
 }
 
+/** Every value of `meso_master_agents`' state label, always exported so graphs drop to 0 rather than vanish. */
+const AGENT_STATES = ['active', 'deactivated', 'draining', 'drained', 'disconnected', 'unreachable'] as const;
+
+/**
+ * The one state an agent is counted in: its connection first (an agent that is not connected is
+ * offered nothing anyway), then what the operator made of it.
+ */
+function agentState(master: MasterStateView['master'], agent: AgentRecord): (typeof AGENT_STATES)[number] {
+  if (agent.state !== 'active') return agent.state;
+  const drain = master.maintenance.drainInfo(agent.id);
+  if (drain !== undefined) return drain.state === 'DRAINING' ? 'draining' : 'drained';
+  return master.maintenance.isDeactivated(agent.id) ? 'deactivated' : 'active';
+}
+
 /** Agents by state and their capacity; returns the scalar resource names the cluster has. */
 function collectAgents(sink: GaugeSink, master: MasterStateView['master']): Set<string> {
-  const states = new Map<string, number>([
-    ['active', 0],
-    ['disconnected', 0],
-    ['unreachable', 0],
-  ]);
+  const states = new Map<string, number>(AGENT_STATES.map((state) => [state, 0]));
   const capacity = new Tally();
   for (const agent of master.agents.all()) {
-    states.set(agent.state, (states.get(agent.state) ?? 0) + 1);
+    const state = agentState(master, agent);
+    states.set(state, (states.get(state) ?? 0) + 1);
     if (agent.state === 'unreachable') continue;
     sink.set(m.agentInfo, { agent: agent.id, hostname: agent.info.hostname }, 1);
     for (const [name, milli] of agent.total.scalarQuantities()) {

@@ -30,6 +30,7 @@ import {
 } from '../core/v1/tasks.js';
 import type { Logger } from '../log/logger.js';
 import type { EventSink } from '../transport/event-stream.js';
+import { AgentMaintenance } from './agent-maintenance.js';
 import { AgentRegistry } from './agent-registry.js';
 import { MasterEventBus } from './master-events.js';
 import { RolePolicy } from './operator/policy.js';
@@ -72,6 +73,8 @@ export class Master {
   readonly events = new MasterEventBus();
   /** Role weights and quota, applied to the allocator; the registry persists them (see policy.ts). */
   readonly policy: RolePolicy;
+  /** Agents the operator deactivated or drained; the registry persists them (see agent-maintenance.ts). */
+  readonly maintenance: AgentMaintenance;
   readonly startTimeSec: number;
   private nextFrameworkNumber = 0;
   private nextOfferNumber = 0;
@@ -82,6 +85,7 @@ export class Master {
     this.startTimeSec = deps.clock.nowMs() / 1000;
     this.agents = new AgentRegistry(this, deps);
     this.policy = new RolePolicy(deps.allocator);
+    this.maintenance = new AgentMaintenance(this, deps);
   }
 
   get info(): MasterInfo {

@@ -9,7 +9,8 @@
  *   no answer. Those that have not re-registered after `--agent_reregister_timeout` are marked
  *   unreachable; reconciling their tasks then answers TASK_UNREACHABLE (TASK_LOST), and they are
  *   re-added if the agent comes back later;
- * - agents that were unreachable stay so until they re-register.
+ * - agents that were unreachable stay so until they re-register;
+ * - agents the operator deactivated or drained stay so, also once they re-register.
  *
  * Offers do not survive a failover: the new leader makes its own once agents re-register and
  * frameworks re-subscribe.
@@ -34,6 +35,7 @@ export function recoverFromRegistry(master: Master, registry: MasterRegistry): v
     const timeoutMs = Math.max(fw.info.failover_timeout * 1000, master.config.agentReregisterTimeoutMs);
     master.expectFrameworkWithin(fw, timeoutMs, 'its scheduler did not re-subscribe after a master failover');
   }
+  master.maintenance.restore(registry.deactivatedAgents);
   master.agents.recover(registry.agents);
   master.policy.restore(registry.policy);
 }

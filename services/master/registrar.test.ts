@@ -64,11 +64,12 @@ describe('Registrar', () => {
       agents: [],
       frameworks: [],
       policy: { weights: [], quotas: [] },
+      deactivatedAgents: [],
     });
     // The previous leader still holds version 0: its next write fails.
     await assert.rejects(
       store.inner.compareAndSet(
-        { agents: [], frameworks: [], policy: { weights: [], quotas: [] } },
+        { agents: [], frameworks: [], policy: { weights: [], quotas: [] }, deactivatedAgents: [] },
         before.version,
       ),
       RegistryConflictError,
@@ -89,6 +90,7 @@ describe('Registrar', () => {
       agents: [agent(1), agent(2)],
       frameworks: [{ id: 'f1', info: framework('f1', 60) }],
       policy: { weights: [], quotas: [] },
+      deactivatedAgents: [],
     });
 
     registrar.putAgent(agent(1));
@@ -105,6 +107,7 @@ describe('Registrar', () => {
       agents: [agent(1), { ...agent(2), unreachableTimeSec: 42 }],
       frameworks: [],
       policy: { weights: [], quotas: [] },
+      deactivatedAgents: [],
     });
   });
 
@@ -124,12 +127,36 @@ describe('Registrar', () => {
     assert.deepEqual((await store.read()).value?.policy, policy);
   });
 
+  it('stores deactivated and draining agents, resolving once written, and recovers them', async () => {
+    const { clock, store, registrar } = setUp();
+    await registrar.recover();
+    const agents = [
+      { id: 'a1' },
+      { id: 'a2', drain: { state: 'DRAINING' as const, config: { maxGracePeriodNs: 5e9, markGone: false } } },
+    ];
+    let stored = false;
+    const written = registrar.putDeactivatedAgents(agents).then(() => (stored = true));
+    await settle();
+    assert.equal(stored, false, 'resolved before the write');
+    clock.advance(100);
+    await written;
+    assert.deepEqual((await store.read()).value?.deactivatedAgents, agents);
+    const successor = new Registrar({
+      store,
+      clock,
+      log: silentLogger,
+      isLeader: () => true,
+      onConflict: () => undefined,
+    });
+    assert.deepEqual((await successor.recover()).deactivatedAgents, agents);
+  });
+
   it('reports a conflict once when another master wrote, and writes nothing after', async () => {
     const { clock, store, conflicts, registrar } = setUp();
     await registrar.recover();
     const { version } = await store.read();
     await store.inner.compareAndSet(
-      { agents: [agent(9)], frameworks: [], policy: { weights: [], quotas: [] } },
+      { agents: [agent(9)], frameworks: [], policy: { weights: [], quotas: [] }, deactivatedAgents: [] },
       version,
     ); // a successor
     registrar.putAgent(agent(1));

@@ -1,9 +1,9 @@
 /**
  * The master's registry (Mesos `Registrar`): the little the leading master must remember across
  * failovers, because agents and schedulers cannot tell it: which agents were admitted (and which
- * of them are unreachable) and which frameworks exist with their `FrameworkInfo`, hence their
- * failover timeouts. Everything else is rebuilt from agents re-registering and schedulers
- * re-subscribing.
+ * of them are unreachable), which frameworks exist with their `FrameworkInfo`, hence their
+ * failover timeouts, the operator's role policy, and which agents the operator deactivated or
+ * drained. Everything else is rebuilt from agents re-registering and schedulers re-subscribing.
  *
  * The document lives in a `RegistryStore` (ZooKeeper with `--zk`, memory otherwise) and is
  * replaced as a whole by compare-and-set, so a deposed leader can never overwrite its successor:
@@ -46,10 +46,30 @@ const RolePolicySchema = z.object({
     .default([]),
 });
 
+/**
+ * An agent the operator deactivated (DEACTIVATE_AGENT) or drained (DRAIN_AGENT, with `drain`); it
+ * stays so across failovers and its own restarts until REACTIVATE_AGENT (see agent-maintenance.ts).
+ */
+const DeactivatedAgentSchema = z.object({
+  id: z.string().min(1),
+  drain: z
+    .object({
+      state: z.enum(['DRAINING', 'DRAINED']),
+      config: z.object({
+        /** Upper bound of the tasks' kill grace period. */
+        maxGracePeriodNs: z.number().nonnegative().optional(),
+        markGone: z.boolean().default(false),
+      }),
+    })
+    .optional(),
+});
+export type DeactivatedAgent = z.infer<typeof DeactivatedAgentSchema>;
+
 const MasterRegistrySchema = z.object({
   agents: z.array(RegistryAgentSchema).default([]),
   frameworks: z.array(z.object({ id: z.string().min(1), info: FrameworkInfoSchema })).default([]),
   policy: RolePolicySchema.default({ weights: [], quotas: [] }),
+  deactivatedAgents: z.array(DeactivatedAgentSchema).default([]),
 });
 export type MasterRegistry = z.infer<typeof MasterRegistrySchema>;
 
@@ -75,8 +95,9 @@ export class Registrar {
   private readonly agents = new Map<string, RegistryAgent>();
   private readonly frameworks = new Map<string, FrameworkInfo>();
   private policy: RolePolicySnapshot = { weights: [], quotas: [] };
-  /** Callers of `putPolicy` waiting for a write that includes their change. */
-  private policyWaiters: { resolve: () => void; reject: (error: unknown) => void }[] = [];
+  private deactivatedAgents: readonly DeactivatedAgent[] = [];
+  /** Callers of `putPolicy` / `putDeactivatedAgents` waiting for a write that includes their change. */
+  private writeWaiters: { resolve: () => void; reject: (error: unknown) => void }[] = [];
   /** The store version this master last read or wrote; `undefined` until `recover()`. */
   private version: number | undefined;
   private dirty = false;
@@ -104,11 +125,17 @@ export class Registrar {
       }
       try {
         const { value, version } = await this.deps.store.read();
-        const registry = value ?? { agents: [], frameworks: [], policy: { weights: [], quotas: [] } };
+        const registry = value ?? {
+          agents: [],
+          frameworks: [],
+          policy: { weights: [], quotas: [] },
+          deactivatedAgents: [],
+        };
         this.version = await this.deps.store.compareAndSet(registry, version);
         for (const agent of registry.agents) this.agents.set(agent.id, agent);
         for (const { id, info } of registry.frameworks) this.frameworks.set(id, info);
         this.policy = registry.policy;
+        this.deactivatedAgents = registry.deactivatedAgents;
         this.log.info('registry recovered', {
           agents: registry.agents.length,
           frameworks: registry.frameworks.length,
@@ -173,9 +200,16 @@ export class Registrar {
    */
   putPolicy(policy: RolePolicySnapshot): Promise<void> {
     this.policy = policy;
-    const written = new Promise<void>((resolve, reject) => this.policyWaiters.push({ resolve, reject }));
-    this.changed();
-    return written;
+    return this.written();
+  }
+
+  /**
+   * Records the complete list of deactivated agents; resolves once a write holding it succeeded,
+   * as `putPolicy` does.
+   */
+  putDeactivatedAgents(agents: readonly DeactivatedAgent[]): Promise<void> {
+    this.deactivatedAgents = agents;
+    return this.written();
   }
 
   removeFramework(id: FrameworkId): void {
@@ -187,6 +221,13 @@ export class Registrar {
     this.stopped = true;
     this.cancelTimer?.();
     this.cancelTimer = undefined;
+  }
+
+  /** Schedules a write and resolves once one holding the current state succeeded. */
+  private written(): Promise<void> {
+    const written = new Promise<void>((resolve, reject) => this.writeWaiters.push({ resolve, reject }));
+    this.changed();
+    return written;
   }
 
   private changed(): void {
@@ -210,7 +251,7 @@ export class Registrar {
     this.writing = true;
     this.dirty = false;
     const registry = this.snapshot();
-    const waiters = this.policyWaiters.splice(0);
+    const waiters = this.writeWaiters.splice(0);
     let retry = false;
     try {
       const expected =
@@ -231,7 +272,7 @@ export class Registrar {
       }
       this.dirty = true;
       retry = true;
-      this.policyWaiters.unshift(...waiters);
+      this.writeWaiters.unshift(...waiters);
       this.log.warn('writing the registry failed; retrying', { err: String(error), retryInMs: RETRY_MS });
     } finally {
       this.writing = false;
@@ -280,6 +321,7 @@ export class Registrar {
           limits: { ...q.limits },
         })),
       },
+      deactivatedAgents: [...this.deactivatedAgents],
     };
   }
 }

@@ -6,6 +6,7 @@
 import { Resources } from '../core/resources.js';
 import { hasCapability, type MasterInfo } from '../core/v1/cluster.js';
 import { MESO_RELEASE, MESO_VERSION } from '../core/version.js';
+import type { DrainInfo } from './agent-maintenance.js';
 import type { Master } from './master.js';
 import type { AgentRecord, FrameworkRecord, OfferRecord, TaskRecord } from './records.js';
 
@@ -121,6 +122,22 @@ export function agentEndpoint(agent: AgentRecord): { port: number; pid: string }
   return { port, pid: `slave(1)@${url.hostname}:${port}` };
 }
 
+/** `mesos.v1.DrainInfo` as Mesos renders it, in `/master/state` and in the v1 operator API alike. */
+function drainInfoJson(drain: DrainInfo): Json {
+  const { maxGracePeriodNs, markGone } = drain.config;
+  return {
+    state: drain.state,
+    config: {
+      ...(maxGracePeriodNs !== undefined && { max_grace_period: { nanoseconds: maxGracePeriodNs } }),
+      mark_gone: markGone,
+    },
+  };
+}
+
+/** Mesos's `active`: connected and not deactivated by the operator. */
+export const agentActive = (master: Master, agent: AgentRecord): boolean =>
+  agent.state === 'active' && !master.maintenance.isDeactivated(agent.id);
+
 export function agentJson(master: Master, agent: AgentRecord): Json {
   const used = [...agent.tasks.values()].reduce((sum, t) => sum.plus(t.resources), Resources.EMPTY);
   let offered = Resources.EMPTY;
@@ -151,11 +168,23 @@ export function agentJson(master: Master, agent: AgentRecord): Json {
     offered_resources: offered.toLegacyObject(),
     reserved_resources: reserved,
     unreserved_resources: agent.total.unreserved().toLegacyObject(),
-    active: agent.state === 'active',
-    deactivated: false,
+    active: agentActive(master, agent),
+    deactivated: master.maintenance.isDeactivated(agent.id),
     version: agent.version ?? MESO_VERSION,
     capabilities: ['MULTI_ROLE', 'HIERARCHICAL_ROLE'],
+    ...drainJson(master, agent, (seconds) => ({ estimated_drain_start_time_seconds: seconds })),
   };
+}
+
+/**
+ * `drain_info` and the estimated drain start time of a draining or drained agent (nothing for
+ * others), the time rendered by `startTime` as the caller's format wants it.
+ */
+export function drainJson(master: Master, agent: AgentRecord, startTime: (seconds: number) => Json): Json {
+  const drain = master.maintenance.drainInfo(agent.id);
+  if (drain === undefined) return {};
+  const startSec = master.maintenance.drainStartTimeSec(agent.id);
+  return { drain_info: drainInfoJson(drain), ...(startSec !== undefined && startTime(startSec)) };
 }
 
 export function versionJson(): Json {
@@ -195,8 +224,10 @@ export function stateJson(
     pid: master.info.pid,
     hostname: master.info.hostname,
     capabilities: master.info.capabilities.map((c) => c.type),
-    activated_slaves: agents.filter((a) => a.state === 'active').length,
-    deactivated_slaves: 0,
+    // Mesos: deactivated_slaves counts every registered agent that is not active (disconnected or
+    // deactivated by the operator).
+    activated_slaves: agents.filter((a) => agentActive(master, a)).length,
+    deactivated_slaves: agents.filter((a) => a.state !== 'unreachable' && !agentActive(master, a)).length,
     unreachable_slaves: agents.filter((a) => a.state === 'unreachable').length,
     ...(leader !== undefined && { leader: leader.pid, leader_info: leader }),
     ...(master.config.cluster !== undefined && { cluster: master.config.cluster }),

@@ -39,6 +39,8 @@ describe('masterSnapshot', () => {
       sink.set(m.cluster.offered, { resource: 'cpus' }, 6);
       sink.set(m.agents, { state: 'active' }, 3);
       sink.set(m.agents, { state: 'unreachable' }, 1);
+      sink.set(m.agents, { state: 'disconnected' }, 1);
+      sink.set(m.agents, { state: 'draining' }, 2);
       sink.set(m.tasks, { state: 'TASK_RUNNING' }, 4);
       sink.set(m.roleDominantShare, { role: 'web' }, 0.25);
     });
@@ -57,6 +59,10 @@ describe('masterSnapshot', () => {
     assert.equal(snapshot['master/gpus_percent'], 0);
     assert.equal(snapshot['master/slaves_active'], 3);
     assert.equal(snapshot['master/slaves_unreachable'], 1);
+    // Draining agents are connected but not active, as in Mesos.
+    assert.equal(snapshot['master/slaves_connected'], 5);
+    assert.equal(snapshot['master/slaves_inactive'], 3);
+    assert.equal(snapshot['master/slaves_disconnected'], 1);
     assert.equal(snapshot['master/tasks_running'], 4);
     assert.equal(snapshot['master/tasks_finished'], 2);
     assert.equal(snapshot['master/tasks_failed'], 1);

@@ -109,14 +109,16 @@ function timer(key: string, readings: Readings, spec: HistogramSpec<string>): Sn
 export function masterSnapshot(readings: Readings, nowSec: number): Snapshot {
   const m = MasterMetrics;
   const agents = (state: string): number => readings.sum(m.agents, { state });
+  // Mesos counts an agent the operator deactivated or drained as connected but not active.
+  const deactivated = agents('deactivated') + agents('draining') + agents('drained');
   const frameworks = (state: string): number => readings.sum(m.frameworks, { state });
   const out: Snapshot = {
     'master/elected': readings.sum(m.elected),
     'master/uptime_secs': uptime(readings, m.startTimeSeconds, nowSec),
     ...resourceKeys('master', readings, m.resourcesCapacity, m.cluster.allocated),
     'master/slaves_active': agents('active'),
-    'master/slaves_inactive': agents('disconnected'),
-    'master/slaves_connected': agents('active'),
+    'master/slaves_inactive': agents('disconnected') + deactivated,
+    'master/slaves_connected': agents('active') + deactivated,
     'master/slaves_disconnected': agents('disconnected'),
     'master/slaves_unreachable': agents('unreachable'),
     'master/slave_registrations': readings.sum(m.agentRegistrationsTotal, { kind: 'new' }),

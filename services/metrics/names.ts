@@ -171,7 +171,7 @@ export const MasterMetrics = {
   ),
   agents: gauge(
     'meso_master_agents',
-    'Agents known to the master, by state (active, disconnected, unreachable)',
+    'Agents known to the master, by state, each counted once: active, deactivated (by the operator: no offers), draining, drained (DRAIN_AGENT), disconnected, unreachable',
     ['state'],
   ),
   agentRegistrationsTotal: counter(

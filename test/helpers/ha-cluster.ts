@@ -39,6 +39,13 @@ export interface MasterState {
   readonly completed_frameworks: readonly { readonly id: string }[];
 }
 
+/** Masters that notice a dead leader within seconds and give agents ample time to come back. */
+export const QUICK_FAILOVER_MASTER_FLAGS = {
+  zk_session_timeout: '3secs',
+  allocation_interval: '200ms',
+  agent_reregister_timeout: '1mins',
+} as const;
+
 /** A fresh group path on `connectString`, so runs never see each other's nodes. */
 export const zkGroupUrl = (connectString: string): string =>
   `zk://${connectString}/meso-test/${randomUUID()}`;

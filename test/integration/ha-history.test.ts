@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { waitFor } from '../helpers/cluster.js';
-import { masterState, useHaCluster } from '../helpers/ha-cluster.js';
+import { masterState, useHaCluster, QUICK_FAILOVER_MASTER_FLAGS } from '../helpers/ha-cluster.js';
 import { commandTask, TestScheduler } from '../helpers/scheduler.js';
 import { zooKeeperSkipReason } from '../helpers/zookeeper.js';
 
@@ -17,11 +17,7 @@ interface HistoryState {
 describe('HA: task history, weights and quota across a failover', { skip: zooKeeperSkipReason() }, () => {
   const setup = useHaCluster({
     masters: 2,
-    masterFlags: {
-      zk_session_timeout: '3secs',
-      allocation_interval: '200ms',
-      agent_reregister_timeout: '1mins',
-    },
+    masterFlags: QUICK_FAILOVER_MASTER_FLAGS,
     agents: [{ zk_session_timeout: '3secs', resources: 'cpus:2;mem:1024' }],
   });
 

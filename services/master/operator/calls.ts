@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { invalidCall, MesoError } from '../../core/errors.js';
-import { bool, IdSchema, num } from '../../core/v1/common.js';
+import { bool, DurationInfoSchema, IdSchema, num } from '../../core/v1/common.js';
 
 const MASTER_CALLS = [
   'GET_HEALTH',
@@ -25,6 +25,9 @@ const MASTER_CALLS = [
   'GET_QUOTA',
   'UPDATE_QUOTA',
   'KILL_TASK',
+  'DRAIN_AGENT',
+  'DEACTIVATE_AGENT',
+  'REACTIVATE_AGENT',
 ] as const;
 export type MasterCallType = (typeof MASTER_CALLS)[number];
 
@@ -50,9 +53,6 @@ const UNIMPLEMENTED_CALLS = new Set([
   'TEARDOWN',
   'MARK_AGENT_GONE',
   'GET_OPERATIONS',
-  'DRAIN_AGENT',
-  'DEACTIVATE_AGENT',
-  'REACTIVATE_AGENT',
 ]);
 
 /** `{"cpus": {"value": 1}}`, Mesos's `map<string, Value.Scalar>`, read into plain numbers. */
@@ -76,6 +76,15 @@ export const OperatorCallSchema = z.object({
     .object({ force: bool.default(false), quota_configs: z.array(QuotaConfigSchema) })
     .optional(),
   kill_task: z.object({ task_id: IdSchema, framework_id: IdSchema.optional() }).optional(),
+  drain_agent: z
+    .object({
+      agent_id: IdSchema,
+      max_grace_period: DurationInfoSchema.optional(),
+      mark_gone: bool.default(false),
+    })
+    .optional(),
+  deactivate_agent: z.object({ agent_id: IdSchema }).optional(),
+  reactivate_agent: z.object({ agent_id: IdSchema }).optional(),
 });
 export type OperatorCall = z.infer<typeof OperatorCallSchema>;
 

@@ -1,10 +1,11 @@
 /**
  * Answers the master operator API's request/response calls (everything but SUBSCRIBE). Each answer
- * is Mesos's envelope `{"type": "GET_X", "get_x": {...}}` with 200, except updates (200, no body)
- * and `KILL_TASK` (202: the kill is under way, its outcome arrives as a status update).
+ * is Mesos's envelope `{"type": "GET_X", "get_x": {...}}` with 200, except updates and agent
+ * (de)activation and draining (200, no body) and `KILL_TASK` (202: the kill is under way, its
+ * outcome arrives as a status update).
  */
 import { MesoError, invalidCall } from '../../core/errors.js';
-import type { FrameworkId } from '../../core/ids.js';
+import type { AgentId, FrameworkId } from '../../core/ids.js';
 import { fromMilli } from '../../core/resources.js';
 import type { MasterInfo } from '../../core/v1/cluster.js';
 import type { Master } from '../master.js';
@@ -114,6 +115,20 @@ export async function answerCall(
     case 'KILL_TASK':
       killTask(master, required(call.kill_task, 'kill_task'));
       return { status: 202 };
+    case 'DEACTIVATE_AGENT':
+      await master.maintenance.deactivate(agentId(required(call.deactivate_agent, 'deactivate_agent')));
+      return { status: 200 };
+    case 'REACTIVATE_AGENT':
+      await master.maintenance.reactivate(agentId(required(call.reactivate_agent, 'reactivate_agent')));
+      return { status: 200 };
+    case 'DRAIN_AGENT': {
+      const drain = required(call.drain_agent, 'drain_agent');
+      await master.maintenance.drain(agentId(drain), {
+        ...(drain.max_grace_period !== undefined && { maxGracePeriodNs: drain.max_grace_period.nanoseconds }),
+        markGone: drain.mark_gone,
+      });
+      return { status: 200 };
+    }
   }
 }
 
@@ -121,6 +136,8 @@ function required<T>(value: T | undefined, field: string): T {
   if (value === undefined) throw invalidCall(`Expecting '${field}' to be present`);
   return value;
 }
+
+const agentId = (body: { agent_id: { value: string } }): AgentId => body.agent_id.value as AgentId;
 
 /** Scalar totals of the agents that are not unreachable: what quota guarantees must fit in. */
 function clusterCapacity(master: Master): Record<string, number> {

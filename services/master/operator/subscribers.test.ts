@@ -99,4 +99,38 @@ describe('OperatorSubscribers', () => {
     assert.equal(framework['recovered'], true);
     master.stop();
   });
+
+  it('announces a deactivated agent as Mesos does, with another AGENT_ADDED of the whole agent', async () => {
+    const { master, subscribers } = setup();
+    const agentSink: EventSink<never> = {
+      closed: false,
+      send: () => undefined,
+      close: () => undefined,
+      onClose: () => undefined,
+    };
+    const id = master.agents.register(
+      {
+        agent_info: {
+          hostname: 'h',
+          port: 5051,
+          resources: [{ name: 'cpus', type: 'SCALAR', scalar: { value: 1 } }],
+          attributes: [],
+        },
+        url: 'http://10.0.0.1:5051',
+        tasks: [],
+        frameworks: [],
+        completed_tasks: [],
+        completed_frameworks: [],
+      },
+      agentSink,
+    );
+    const sink = new RecordingSink();
+    subscribers.add(sink);
+    await master.maintenance.deactivate(id);
+    await Promise.resolve();
+    assert.deepEqual(sink.types(), ['SUBSCRIBED', 'HEARTBEAT', 'AGENT_ADDED']);
+    const agent = (sink.sent[2]?.['agent_added'] as Json)['agent'] as Json;
+    assert.deepEqual([agent['deactivated'], agent['active']], [true, false]);
+    master.stop();
+  });
 });

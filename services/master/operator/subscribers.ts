@@ -103,6 +103,9 @@ export class OperatorSubscribers {
           },
         };
       case 'AGENT_ADDED':
+      case 'AGENT_UPDATED':
+        // Mesos's stream has no agent update: it announces an agent's new deactivation or drain
+        // state in another AGENT_ADDED with the whole agent, which clients treat as an upsert.
         return { type: 'AGENT_ADDED', agent_added: { agent: v1Agent(this.master, event.agent) } };
       case 'AGENT_REMOVED':
         return { type: 'AGENT_REMOVED', agent_removed: { agent_id: { value: event.agent.id } } };

@@ -10,7 +10,7 @@ import { fromMilli, Resources } from '../../core/resources.js';
 import type { Resource } from '../../core/v1/common.js';
 import type { Master } from '../master.js';
 import type { AgentRecord, FrameworkRecord, OfferRecord, TaskRecord } from '../records.js';
-import { agentEndpoint } from '../state-json.js';
+import { agentActive, agentEndpoint, drainJson } from '../state-json.js';
 import type { OfferCounts } from './offer-stats.js';
 
 export type Json = Record<string, unknown>;
@@ -115,8 +115,8 @@ export function v1Agent(master: Master, agent: AgentRecord): Json {
   const offers = [...master.offers.values()].filter((o) => o.agentId === agent.id);
   return {
     agent_info: { ...agent.info, port },
-    active: agent.state === 'active',
-    deactivated: false,
+    active: agentActive(master, agent),
+    deactivated: master.maintenance.isDeactivated(agent.id),
     version: agent.version ?? master.info.version,
     pid,
     registered_time: timeInfo(agent.registeredTimeSec),
@@ -128,6 +128,7 @@ export function v1Agent(master: Master, agent: AgentRecord): Json {
     ...list('offered_resources', byRole(offers)),
     capabilities: [{ type: 'MULTI_ROLE' }, { type: 'HIERARCHICAL_ROLE' }],
     ...(agent.unreachableTimeSec !== undefined && { unreachable_time: timeInfo(agent.unreachableTimeSec) }),
+    ...drainJson(master, agent, (seconds) => ({ estimated_drain_start_time: timeInfo(seconds) })),
   };
 }
 
