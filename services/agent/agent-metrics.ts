@@ -18,6 +18,7 @@ import { fromMilli } from '../core/resources.js';
 import {
   AgentMetrics,
   agentSnapshot,
+  hostReadings,
   type CumulativeReading,
   type GaugeSink,
   type GaugeSpec,
@@ -71,7 +72,8 @@ export class AgentInstrumentation {
     this.middleware = metricsMiddleware({
       registry,
       http: a,
-      snapshot: async () => agentSnapshot(await registry.read(), options.clock.nowMs() / 1000),
+      snapshot: async () =>
+        agentSnapshot(await registry.read(), options.clock.nowMs() / 1000, hostReadings()),
     });
   }
 

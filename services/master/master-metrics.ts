@@ -20,6 +20,7 @@ import type { CoordinationSessionState } from '../coordination/contender.js';
 import {
   type GaugeSink,
   MasterMetrics,
+  hostReadings,
   masterSnapshot,
   metricsMiddleware,
   type MetricsRegistry,
@@ -121,7 +122,7 @@ export class MasterInstrumentation {
 
   /** Mesos's `/metrics/snapshot` of this master (also what the operator API's GET_METRICS answers). */
   async snapshot(): Promise<Snapshot> {
-    return masterSnapshot(await this.registry.read(), this.options.clock.nowMs() / 1000);
+    return masterSnapshot(await this.registry.read(), this.options.clock.nowMs() / 1000, hostReadings());
   }
 
   /**

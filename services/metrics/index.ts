@@ -27,7 +27,7 @@ export {
 } from './metrics.js';
 export { PromMetrics } from './prom-metrics.js';
 export type { Readings } from './readings.js';
-export { agentSnapshot, masterSnapshot, type Snapshot } from './mesos-snapshot.js';
+export { agentSnapshot, hostReadings, masterSnapshot, type Snapshot } from './mesos-snapshot.js';
 export {
   metricsMiddleware,
   type MetricsEndpointOptions,

@@ -47,7 +47,19 @@ describe('masterSnapshot', () => {
     metrics.inc(m.tasksTerminatedTotal, { state: 'TASK_FINISHED', reason: 'none' }, 2);
     metrics.inc(m.tasksTerminatedTotal, { state: 'TASK_FAILED', reason: 'REASON_COMMAND_EXECUTOR_FAILED' });
     metrics.observe(m.allocationRunDurationSeconds, { trigger: 'periodic' }, 0.002);
-    const snapshot = masterSnapshot(await metrics.read(), 1060);
+    const host = { cpus: 2, loadAverage: [0.5, 1.5, 2.5] as const, memFreeBytes: 1e9, memTotalBytes: 4e9 };
+    const snapshot = masterSnapshot(await metrics.read(), 1060, host);
+    assert.deepEqual(
+      Object.fromEntries(Object.entries(snapshot).filter(([key]) => key.startsWith('system/'))),
+      {
+        'system/cpus_total': 2,
+        'system/load_1min': 0.5,
+        'system/load_5min': 1.5,
+        'system/load_15min': 2.5,
+        'system/mem_free_bytes': 1e9,
+        'system/mem_total_bytes': 4e9,
+      },
+    );
     assert.equal(snapshot['master/elected'], 1);
     assert.equal(snapshot['master/uptime_secs'], 60);
     assert.equal(snapshot['master/cpus_total'], 8);

@@ -9,6 +9,7 @@
  * `<name>` (the latest value), `/count`, `/min`, `/max`, `/p50` ... `/p9999`, over the window of
  * recent observations, and are absent until the first one.
  */
+import { availableParallelism, freemem, loadavg, totalmem } from 'node:os';
 import { AgentMetrics, type GaugeSpec, type HistogramSpec, MasterMetrics } from './names.js';
 import type { Readings } from './readings.js';
 
@@ -106,7 +107,38 @@ function timer(key: string, readings: Readings, spec: HistogramSpec<string>): Sn
   return timerKeys(key, readings.recent(spec));
 }
 
-export function masterSnapshot(readings: Readings, nowSec: number): Snapshot {
+/** The machine a daemon runs on, as Mesos's `system/*` keys describe it. */
+export interface HostReadings {
+  readonly cpus: number;
+  /** 1, 5 and 15 minute load averages. */
+  readonly loadAverage: readonly [number, number, number];
+  readonly memFreeBytes: number;
+  readonly memTotalBytes: number;
+}
+
+/** This machine, now (`os` answers from the kernel; the values are cheap to read). */
+export const hostReadings = (): HostReadings => {
+  const [one = 0, five = 0, fifteen = 0] = loadavg();
+  return {
+    cpus: availableParallelism(),
+    loadAverage: [one, five, fifteen],
+    memFreeBytes: freemem(),
+    memTotalBytes: totalmem(),
+  };
+};
+
+export function systemKeys(host: HostReadings): Snapshot {
+  return {
+    'system/cpus_total': host.cpus,
+    'system/load_1min': host.loadAverage[0],
+    'system/load_5min': host.loadAverage[1],
+    'system/load_15min': host.loadAverage[2],
+    'system/mem_free_bytes': host.memFreeBytes,
+    'system/mem_total_bytes': host.memTotalBytes,
+  };
+}
+
+export function masterSnapshot(readings: Readings, nowSec: number, host?: HostReadings): Snapshot {
   const m = MasterMetrics;
   const agents = (state: string): number => readings.sum(m.agents, { state });
   // Mesos counts an agent the operator deactivated or drained as connected but not active.
@@ -132,6 +164,7 @@ export function masterSnapshot(readings: Readings, nowSec: number): Snapshot {
     ...liveTaskKeys('master', readings, m.tasks, LIVE_TASK_STATES),
     'allocator/mesos/allocation_runs': readings.count(m.allocationRunDurationSeconds),
     ...timer('allocator/mesos/allocation_run_ms', readings, m.allocationRunDurationSeconds),
+    ...(host !== undefined && systemKeys(host)),
   };
   for (const state of TERMINAL_TASK_STATES) {
     out[`master/tasks_${state}`] = readings.sum(m.tasksTerminatedTotal, { state: taskState(state) });
@@ -149,7 +182,7 @@ export function masterSnapshot(readings: Readings, nowSec: number): Snapshot {
   return out;
 }
 
-export function agentSnapshot(readings: Readings, nowSec: number): Snapshot {
+export function agentSnapshot(readings: Readings, nowSec: number, host?: HostReadings): Snapshot {
   const a = AgentMetrics;
   return {
     'slave/registered': readings.sum(a.registered),
@@ -161,5 +194,6 @@ export function agentSnapshot(readings: Readings, nowSec: number): Snapshot {
     'slave/container_launch_errors': readings.count(a.containerLaunchDurationSeconds, { outcome: 'failed' }),
     'slave/recovery_errors': readings.sum(a.recoveryFailuresTotal),
     ...timer('containerizer/docker/image_pull_ms', readings, a.imagePullDurationSeconds),
+    ...(host !== undefined && systemKeys(host)),
   };
 }

@@ -4,6 +4,7 @@
  * zero and below its limit, on the agent at once and on the master after its usage polls.
  */
 import assert from 'node:assert/strict';
+import { availableParallelism, totalmem } from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import { AgentMetrics, MasterMetrics } from '../../services/metrics/index.js';
 import { Cluster, type MesoProcess, waitFor } from '../helpers/cluster.js';
@@ -141,6 +142,12 @@ describe('metrics of a live master and agent', () => {
     assert.equal(agentSnapshot['slave/registered'], 1);
     assert.equal(agentSnapshot['slave/cpus_total'], 4);
     assert.equal(agentSnapshot['slave/cpus_used'], 0);
+    for (const snapshot of [masterSnapshot, agentSnapshot]) {
+      assert.equal(snapshot['system/cpus_total'], availableParallelism());
+      assert.equal(snapshot['system/mem_total_bytes'], totalmem());
+      assert.ok(snapshot['system/mem_free_bytes']! > 0 && snapshot['system/mem_free_bytes']! <= totalmem());
+      assert.ok(snapshot['system/load_1min']! >= 0 && snapshot['system/load_15min'] !== undefined);
+    }
   });
 
   it('counts HTTP requests by route pattern on both daemons', async () => {
