@@ -145,7 +145,7 @@ async function agents(ctx: CommandContext): Promise<void> {
     return [
       id,
       agent.agent_info.hostname,
-      agent.unreachable_time !== undefined ? 'unreachable' : agent.active ? 'active' : 'inactive',
+      agentStatus(agent),
       usage('cpus', formatNumber),
       usage('mem', formatMem),
       usage('disk', formatMem),
@@ -156,6 +156,14 @@ async function agents(ctx: CommandContext): Promise<void> {
   ctx.stdout.write(
     formatTable(['ID', 'HOSTNAME', 'STATE', 'CPUS', 'MEM', 'DISK', 'TASKS', 'ATTRIBUTES'], rows),
   );
+}
+
+/** Unreachable first; then an operator's drain or deactivation (DRAINING, DRAINED, deactivated). */
+function agentStatus(agent: AgentView): string {
+  if (agent.unreachable_time !== undefined) return 'unreachable';
+  if (agent.drain_info !== undefined) return agent.drain_info.state.toLowerCase();
+  if (agent.deactivated) return 'deactivated';
+  return agent.active ? 'active' : 'inactive';
 }
 
 function attributeText(attribute: AgentView['agent_info']['attributes'][number]): string {

@@ -195,6 +195,8 @@ describe('operator API: agent deactivation and draining', () => {
     const meso = (...args: string[]) => runMeso([...args, '--master', master.url], 20_000);
     assert.deepEqual(await meso('deactivate', agentB), { code: 0, output: `${agentB} DEACTIVATED\n` });
     assert.equal((await agentState(master, agentB)).deactivated, true);
+    const listed = await meso('agents');
+    assert.match(listed.output, new RegExp(`^${agentB}\\s+\\S+\\s+deactivated\\s`, 'm'), listed.output);
     assert.deepEqual(await meso('reactivate', agentB), { code: 0, output: `${agentB} ACTIVE\n` });
     const unknown = await meso('drain', 'no-such-agent', '--max_grace_period', '5secs');
     assert.equal(unknown.code, 3, unknown.output);
