@@ -177,4 +177,22 @@ describe('web UI', { skip: haveChromium ? false : `no Chromium at ${CHROMIUM}` }
     assert.ok(existsSync(join(dir, 'overview.png')));
     assert.deepEqual(problems, []);
   });
+
+  it('shows an agent the operator deactivates as such, live, and active again once reactivated', async () => {
+    const state = (await (await fetch(`${master.url}/master/state`)).json()) as { slaves: { id: string }[] };
+    const agentId = state.slaves[0]?.id ?? '';
+    const operator = (type: string, field: string) =>
+      fetch(`${master.url}/api/v1`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ type, [field]: { agent_id: { value: agentId } } }),
+      });
+    await page.goto(`${master.url}/#/agents`);
+    const stateCell = page.locator('main tr', { hasText: agentId }).locator('td').nth(1);
+    await stateCell.filter({ hasText: /^active$/ }).waitFor({ timeout: UI_WAIT_MS });
+    assert.equal((await operator('DEACTIVATE_AGENT', 'deactivate_agent')).status, 200);
+    await stateCell.filter({ hasText: /^deactivated$/ }).waitFor({ timeout: UI_WAIT_MS });
+    assert.equal((await operator('REACTIVATE_AGENT', 'reactivate_agent')).status, 200);
+    await stateCell.filter({ hasText: /^active$/ }).waitFor({ timeout: UI_WAIT_MS });
+  });
 });

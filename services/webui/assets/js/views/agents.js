@@ -17,6 +17,17 @@ function attributeText(attribute) {
   return `${attribute.name}=[${ranges.join(',')}]`;
 }
 
+/**
+ * An operator's drain or deactivation first (draining, drained, deactivated), else whether the
+ * agent is connected.
+ * @param {Record<string, any>} agent a v1 Agent
+ */
+function agentState(agent) {
+  if (agent.drain_info !== undefined) return String(agent.drain_info.state).toLowerCase();
+  if (agent.deactivated === true) return 'deactivated';
+  return agent.active ? 'active' : 'inactive';
+}
+
 /** @param {ClusterStore} store */
 export function agentsView(store) {
   const el = h('div', { class: 'agents' });
@@ -38,7 +49,7 @@ export function agentsView(store) {
           const tasks = liveTasks.filter((t) => t.agent_id.value === id).length;
           return [
             [h('strong', {}, agent.agent_info.hostname), h('div', { class: 'id' }, id)],
-            agent.active ? 'active' : 'inactive',
+            agentState(agent),
             bar('cpus'),
             bar('mem'),
             bar('disk'),
