@@ -134,6 +134,12 @@ export interface Allocator {
 
   shares(): AllocatorShares;
 
+  /**
+   * Agents whose resources `frameworkId` refused with a filter still in force at `nowMs` (in any
+   * of its roles): what operators see as "filtered". O(agents), for operator reads, not cycles.
+   */
+  filteredAgents(frameworkId: FrameworkId, nowMs: number): number;
+
   /** Statistics of the most recent `allocate` call; optional so that simple fakes may omit it. */
   lastCycleStats?(): AllocationCycleStats;
 }

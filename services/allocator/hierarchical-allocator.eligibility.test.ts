@@ -44,6 +44,17 @@ describe('offer filters', () => {
     assert.deepEqual(describeAllocations(allocator.allocate(5000)), ['A@agent-1(r) cpus:4;mem:4096']);
   });
 
+  it('counts the agents a framework filters, until the filters expire', () => {
+    const { allocator } = twoFrameworksOneAgent();
+    addAgent(allocator, 'agent-2', 'cpus:4;mem:4096');
+    declineAll(allocator, allocator.allocate(0), 5000); // each is offered one agent and refuses it
+    assert.deepEqual([allocator.filteredAgents(A, 1000), allocator.filteredAgents(B, 1000)], [1, 1]);
+    declineAll(allocator, allocator.allocate(1000), 5000); // and then the other one
+    assert.deepEqual([allocator.filteredAgents(A, 4999), allocator.filteredAgents(B, 4999)], [2, 2]);
+    assert.equal(allocator.filteredAgents(A, 5000), 0, 'a filter refuses while now < its end');
+    assert.equal(allocator.filteredAgents(frameworkId('unknown'), 0), 0);
+  });
+
   it('refuses only subsets of what was declined', () => {
     // A alone (B disconnected). B holds 1 cpu / 1 GB, so A is offered and declines 3 cpus / 3 GB.
     const allocator = newAllocator();

@@ -172,6 +172,17 @@ export class HierarchicalAllocator implements Allocator {
     return allocations;
   }
 
+  filteredAgents(frameworkId: FrameworkId, nowMs: number): number {
+    const framework = this.state.frameworks.get(frameworkId);
+    if (framework === undefined) return 0;
+    const slots = [...framework.memberships.values()].map((m) => m.slot);
+    let count = 0;
+    for (const agent of this.state.agents.values()) {
+      if (slots.some((slot) => agent.filters.filters(slot, nowMs))) count++;
+    }
+    return count;
+  }
+
   shares(): AllocatorShares {
     const roles = new Map<string, number>();
     for (const name of this.state.roles.keys()) roles.set(name, this.state.roleSorter.share(name));

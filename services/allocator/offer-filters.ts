@@ -64,6 +64,11 @@ export class AgentOfferFilters {
     this.setSlot(slot, NO_SET, 0);
   }
 
+  /** Whether `slot` holds a filter that is still in force at `nowMs` (read-only: nothing is pruned). */
+  filters(slot: number, nowMs: number): boolean {
+    return this.setIndexAt(slot) !== NO_SET && this.expiresAtMs[slot]! > nowMs;
+  }
+
   /**
    * When the refusals the last `firstUnrefused` call passed over may start to end: the earliest
    * expiry of any filter on the agent, a lower bound that is cheap to keep (`Infinity` if none).

@@ -306,4 +306,22 @@ describe('operator API: master and agent calls', () => {
     assert.match(script.headers.get('content-type') ?? '', /javascript/);
     assert.equal((await fetch(`${master.url}/webui/nope.js`)).status, 404);
   });
+
+  // Last: it leaves the framework filtering the only agent for an hour.
+  it('counts the agents a framework filters in offer_stats', async () => {
+    const fw = scheduler.current!;
+    const filtered = async (): Promise<number | undefined> => {
+      const frameworks = (await client.call('GET_FRAMEWORKS'))['frameworks'] as Json[];
+      const mine = frameworks.find(
+        (f) => ((f['framework_info'] as Json)['id'] as Json)['value'] === frameworkId,
+      );
+      return (mine?.['offer_stats'] as Record<string, number> | undefined)?.['filtered_agents'];
+    };
+    const offers = await fw.nextOffers();
+    await fw.client.decline(
+      offers.map((o) => o.id),
+      { refuse_seconds: 3600 },
+    );
+    await waitFor(async () => (await filtered()) === 1, 10_000, 'the declined agent counted as filtered');
+  });
 });

@@ -12,6 +12,7 @@
  */
 import type { AllocatorShares, Quantities, Allocator } from '../../allocator/allocator.js';
 import { invalidCall } from '../../core/errors.js';
+import type { FrameworkId } from '../../core/ids.js';
 
 export interface WeightInfo {
   readonly role: string;
@@ -49,7 +50,9 @@ export class RolePolicy {
   /** Updates run one after another, each computed from the state its predecessor left. */
   private queue: Promise<void> = Promise.resolve();
 
-  constructor(private readonly allocator: Pick<Allocator, 'setWeights' | 'setQuota' | 'shares'>) {}
+  constructor(
+    private readonly allocator: Pick<Allocator, 'setWeights' | 'setQuota' | 'shares' | 'filteredAgents'>,
+  ) {}
 
   /** Sets where updates are stored before they take effect (the registry); in-memory by default. */
   usePersistence(persist: PolicyPersistence): void {
@@ -73,6 +76,11 @@ export class RolePolicy {
   /** Dominant shares as the allocator computes them. */
   shares(): AllocatorShares {
     return this.allocator.shares();
+  }
+
+  /** How many agents `frameworkId` holds offer filters for, as the allocator applies them now. */
+  filteredAgents(frameworkId: FrameworkId, nowMs: number): number {
+    return this.allocator.filteredAgents(frameworkId, nowMs);
   }
 
   /**

@@ -72,8 +72,9 @@ function frameworkOffers(master: Master, fw: FrameworkRecord): OfferRecord[] {
 }
 
 /**
- * `GetFrameworks.Framework`, plus two meso extensions: `offer_stats` (offers outstanding, and sent,
- * accepted, declined and rescinded since the master started) and `dominant_shares` per role.
+ * `GetFrameworks.Framework`, plus two meso extensions: `offer_stats` (offers outstanding, sent,
+ * accepted, declined and rescinded since the master started, and the agents it filters now) and
+ * `dominant_shares` per role.
  */
 export function v1Framework(master: Master, fw: FrameworkRecord, counts: OfferCounts | undefined): Json {
   const offers = frameworkOffers(master, fw);
@@ -98,6 +99,7 @@ export function v1Framework(master: Master, fw: FrameworkRecord, counts: OfferCo
       accepted: counts?.accepted ?? 0,
       declined: counts?.declined ?? 0,
       rescinded: counts?.rescinded ?? 0,
+      filtered_agents: master.policy.filteredAgents(fw.id, master.nowSec() * 1000),
     },
     ...list(
       'dominant_shares',

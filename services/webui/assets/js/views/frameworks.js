@@ -73,6 +73,7 @@ export function frameworksView(store) {
         heldText(scalars(fw.allocated_resources)),
         String(stats.outstanding ?? 0),
         `${stats.sent ?? 0} / ${stats.accepted ?? 0} / ${stats.declined ?? 0} / ${stats.rescinded ?? 0}`,
+        String(stats.filtered_agents ?? 0),
         `${fmtAge(now - (fromTimeInfo(fw.registered_time) ?? now))} ago`,
       ];
     });
@@ -94,6 +95,7 @@ export function frameworksView(store) {
           'Holds',
           'Offers now',
           'Offers sent / accepted / declined / rescinded',
+          'Agents filtered',
           'Registered',
         ],
         rows,
