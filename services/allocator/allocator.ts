@@ -135,10 +135,11 @@ export interface Allocator {
   shares(): AllocatorShares;
 
   /**
-   * Agents whose resources `frameworkId` refused with a filter still in force at `nowMs` (in any
-   * of its roles): what operators see as "filtered". O(agents), for operator reads, not cycles.
+   * For each framework, the agents whose resources it refused with a filter still in force at
+   * `nowMs` (in any of its roles): what operators see as "filtered". Frameworks filtering nothing
+   * are absent. One pass over the agents' filter tables, for operator reads, not cycles.
    */
-  filteredAgents(frameworkId: FrameworkId, nowMs: number): number;
+  filteredAgentCounts(nowMs: number): ReadonlyMap<FrameworkId, number>;
 
   /** Statistics of the most recent `allocate` call; optional so that simple fakes may omit it. */
   lastCycleStats?(): AllocationCycleStats;

@@ -172,15 +172,22 @@ export class HierarchicalAllocator implements Allocator {
     return allocations;
   }
 
-  filteredAgents(frameworkId: FrameworkId, nowMs: number): number {
-    const framework = this.state.frameworks.get(frameworkId);
-    if (framework === undefined) return 0;
-    const slots = [...framework.memberships.values()].map((m) => m.slot);
-    let count = 0;
-    for (const agent of this.state.agents.values()) {
-      if (slots.some((slot) => agent.filters.filters(slot, nowMs))) count++;
+  filteredAgentCounts(nowMs: number): ReadonlyMap<FrameworkId, number> {
+    const frameworkOfSlot = new Map<number, FrameworkId>();
+    for (const framework of this.state.frameworks.values()) {
+      for (const membership of framework.memberships.values())
+        frameworkOfSlot.set(membership.slot, framework.id);
     }
-    return count;
+    const counts = new Map<FrameworkId, number>();
+    for (const agent of this.state.agents.values()) {
+      const filtering = new Set<FrameworkId>();
+      for (const slot of agent.filters.slotsInForce(nowMs)) {
+        const id = frameworkOfSlot.get(slot);
+        if (id !== undefined) filtering.add(id);
+      }
+      for (const id of filtering) counts.set(id, (counts.get(id) ?? 0) + 1);
+    }
+    return counts;
   }
 
   shares(): AllocatorShares {

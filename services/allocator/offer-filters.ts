@@ -64,9 +64,11 @@ export class AgentOfferFilters {
     this.setSlot(slot, NO_SET, 0);
   }
 
-  /** Whether `slot` holds a filter that is still in force at `nowMs` (read-only: nothing is pruned). */
-  filters(slot: number, nowMs: number): boolean {
-    return this.setIndexAt(slot) !== NO_SET && this.expiresAtMs[slot]! > nowMs;
+  /** The slots holding a filter still in force at `nowMs` (read-only: nothing is pruned). */
+  *slotsInForce(nowMs: number): Generator<number> {
+    for (let slot = 0; slot < this.setIndices.length; slot++) {
+      if (this.setIndices[slot] !== NO_SET && this.expiresAtMs[slot]! > nowMs) yield slot;
+    }
   }
 
   /**

@@ -11,7 +11,7 @@ function recordingPolicy() {
     setQuota: (role, quota) =>
       quota === undefined ? applied.quotas.delete(role) : applied.quotas.set(role, quota),
     shares: () => ({ roles: new Map(), frameworks: new Map() }),
-    filteredAgents: () => 0,
+    filteredAgentCounts: () => new Map(),
   });
   return { policy, applied };
 }

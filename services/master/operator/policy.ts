@@ -51,7 +51,7 @@ export class RolePolicy {
   private queue: Promise<void> = Promise.resolve();
 
   constructor(
-    private readonly allocator: Pick<Allocator, 'setWeights' | 'setQuota' | 'shares' | 'filteredAgents'>,
+    private readonly allocator: Pick<Allocator, 'setWeights' | 'setQuota' | 'shares' | 'filteredAgentCounts'>,
   ) {}
 
   /** Sets where updates are stored before they take effect (the registry); in-memory by default. */
@@ -78,9 +78,9 @@ export class RolePolicy {
     return this.allocator.shares();
   }
 
-  /** How many agents `frameworkId` holds offer filters for, as the allocator applies them now. */
-  filteredAgents(frameworkId: FrameworkId, nowMs: number): number {
-    return this.allocator.filteredAgents(frameworkId, nowMs);
+  /** How many agents each framework holds offer filters for, as the allocator applies them now. */
+  filteredAgentCounts(nowMs: number): ReadonlyMap<FrameworkId, number> {
+    return this.allocator.filteredAgentCounts(nowMs);
   }
 
   /**

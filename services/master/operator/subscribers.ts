@@ -17,7 +17,7 @@ import type { MasterEvent } from '../master-events.js';
 import type { Master } from '../master.js';
 import type { FrameworkRecord } from '../records.js';
 import type { OfferCounts } from './offer-stats.js';
-import { type Json, v1Agent, v1Framework, v1State, v1Task } from './v1-json.js';
+import { filteredAgentCounts, type Json, v1Agent, v1Framework, v1State, v1Task } from './v1-json.js';
 
 export interface SubscribersOptions {
   readonly clock: Clock;
@@ -125,6 +125,7 @@ export class OperatorSubscribers {
   }
 
   private framework(fw: FrameworkRecord): Json {
-    return v1Framework(this.master, fw, this.options.offerCounts(fw));
+    const filtered = filteredAgentCounts(this.master).get(fw.id) ?? 0;
+    return v1Framework(this.master, fw, this.options.offerCounts(fw), filtered);
   }
 }

@@ -8,6 +8,7 @@
  */
 import { fromMilli, Resources } from '../../core/resources.js';
 import type { Resource } from '../../core/v1/common.js';
+import type { FrameworkId } from '../../core/ids.js';
 import type { Master } from '../master.js';
 import type { AgentRecord, FrameworkRecord, OfferRecord, TaskRecord } from '../records.js';
 import { agentActive, agentEndpoint, drainJson } from '../state-json.js';
@@ -71,12 +72,21 @@ function frameworkOffers(master: Master, fw: FrameworkRecord): OfferRecord[] {
   });
 }
 
+/** Agents each framework filters now (see `Allocator.filteredAgentCounts`). */
+export const filteredAgentCounts = (master: Master): ReadonlyMap<FrameworkId, number> =>
+  master.policy.filteredAgentCounts(master.nowSec() * 1000);
+
 /**
  * `GetFrameworks.Framework`, plus two meso extensions: `offer_stats` (offers outstanding, sent,
  * accepted, declined and rescinded since the master started, and the agents it filters now) and
  * `dominant_shares` per role.
  */
-export function v1Framework(master: Master, fw: FrameworkRecord, counts: OfferCounts | undefined): Json {
+export function v1Framework(
+  master: Master,
+  fw: FrameworkRecord,
+  counts: OfferCounts | undefined,
+  filteredAgents: number,
+): Json {
   const offers = frameworkOffers(master, fw);
   const shares = master.policy.shares().frameworks.get(fw.id);
   return {
@@ -99,7 +109,7 @@ export function v1Framework(master: Master, fw: FrameworkRecord, counts: OfferCo
       accepted: counts?.accepted ?? 0,
       declined: counts?.declined ?? 0,
       rescinded: counts?.rescinded ?? 0,
-      filtered_agents: master.policy.filteredAgents(fw.id, master.nowSec() * 1000),
+      filtered_agents: filteredAgents,
     },
     ...list(
       'dominant_shares',
@@ -150,14 +160,17 @@ export function v1Agents(master: Master): Json {
 }
 
 export function v1Frameworks(master: Master, counts: (fw: FrameworkRecord) => OfferCounts | undefined): Json {
+  const filtered = filteredAgentCounts(master);
   return {
     ...list(
       'frameworks',
-      [...master.frameworks.values()].map((fw) => v1Framework(master, fw, counts(fw))),
+      [...master.frameworks.values()].map((fw) =>
+        v1Framework(master, fw, counts(fw), filtered.get(fw.id) ?? 0),
+      ),
     ),
     ...list(
       'completed_frameworks',
-      master.completedFrameworks.map((fw) => v1Framework(master, fw, undefined)),
+      master.completedFrameworks.map((fw) => v1Framework(master, fw, undefined, 0)),
     ),
   };
 }
