@@ -3,14 +3,14 @@
  * way users do it (`scripts/up.sh`, `scripts/down.sh`), in a compose project of its own:
  *
  *   images built (cached between runs) → three ZooKeeper, three masters, two agents, gateway,
- *   Prometheus → one leader, two agents → scaled to three agents → a task run by `meso run` in
- *   the tools container, as a sibling Docker container → the leader's container killed → a new
- *   leader, the agents back → everything removed: no container, network or volume left.
+ *   Prometheus → one leader, two agents → scaled to three agents → every daemon up in Prometheus
+ *   → a task run by `meso run` in the tools container, as a sibling Docker container → every
+ *   agent container recreated (an upgrade) with tasks running → the leader's container killed →
+ *   a new leader, the agents back → everything removed: no container, network or volume left.
  *
  * Grafana is left out: its image cannot be seeded without a registry, and nothing here reads it
- * (test/e2e/compose-files.test.ts checks its provisioning). Prometheus targets are checked to be
- * discovered, not to be up: that depends on every daemon serving /metrics, which is the metrics
- * work's to test.
+ * (test/e2e/compose-files.test.ts checks its provisioning). Every daemon must be among
+ * Prometheus's targets and scraped successfully (`health: up`).
  *
  * Needs a Docker engine and a compose tool; skipped without them, failed under CI. Host ports are
  * chosen by the engine, so it runs beside a developer's own `npm run up`.
@@ -43,7 +43,12 @@ interface MasterState {
 }
 
 interface PrometheusTargets {
-  readonly data: { readonly activeTargets: readonly { readonly labels: Readonly<Record<string, string>> }[] };
+  readonly data: {
+    readonly activeTargets: readonly {
+      readonly labels: Readonly<Record<string, string>>;
+      readonly health: string;
+    }[];
+  };
 }
 
 /** Bounds on waiting for the cluster to change; generous, since CI machines are slow and shared. */
@@ -113,7 +118,7 @@ describe('compose cluster (compose/docker-compose.yml)', { skip }, () => {
     assert.equal(new Set(activeAgents(s)).size, 3);
   });
 
-  it("lists every master, agent and framework among Prometheus's scrape targets", async () => {
+  it("lists every master, agent and framework among Prometheus's scrape targets, each one up", async () => {
     const prometheus = await project.publishedUrl('prometheus', 9090);
     const agentAddresses = await Promise.all(
       (await project.containers('agent')).map(async (id) => {
@@ -129,12 +134,13 @@ describe('compose cluster (compose/docker-compose.yml)', { skip }, () => {
     const frameworks = ['services:8090', 'jobs:8091'];
     const wanted = ['master1:5050', 'master2:5050', 'master3:5050', ...agentAddresses, ...frameworks].sort();
     await eventually(
-      'every daemon among the Prometheus targets',
+      'every daemon among the Prometheus targets, scraped successfully',
       async () => {
         const response = await fetch(`${prometheus}/api/v1/targets?state=active`);
         const targets = ((await response.json()) as PrometheusTargets).data.activeTargets;
         const instances = targets.map((t) => t.labels.instance ?? '').sort();
-        return JSON.stringify(instances) === JSON.stringify(wanted) ? instances : undefined;
+        const allUp = targets.every((t) => t.health === 'up');
+        return allUp && JSON.stringify(instances) === JSON.stringify(wanted) ? instances : undefined;
       },
       CLUSTER_CHANGE_TIMEOUT_MS,
     );
