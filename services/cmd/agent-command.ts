@@ -114,24 +114,20 @@ export type AgentFlags = Record<string, string | undefined>;
 export const CONTAINER_PLACEHOLDER = '{container}';
 
 /**
- * `--work_dir` with `{container}` replaced by `containerName()`. Scaled compose replicas share one
- * volume and each keeps its checkpoint under its own container name, which, unlike the container's
- * id or hostname, survives the container being recreated (an upgrade): the new agent finds the
- * old checkpoint and adopts the task containers. The engine is only asked when the placeholder
- * is used; outside a container it is an error, since there is no stable name to use.
+ * `--work_dir` with `{container}` replaced by `containerName`, the agent's own container's name.
+ * Scaled compose replicas share one volume and each keeps its checkpoint under its own container
+ * name, which, unlike the container's id or hostname, survives the container being recreated (an
+ * upgrade): the new agent finds the old checkpoint and adopts the task containers. Outside a
+ * container the placeholder is an error, since there is no stable name to use.
  */
-export async function resolveWorkDir(
-  workDir: string,
-  containerName: () => Promise<string | undefined>,
-): Promise<string> {
+export function resolveWorkDir(workDir: string, containerName: string | undefined): string {
   if (!workDir.includes(CONTAINER_PLACEHOLDER)) return workDir;
-  const name = await containerName();
-  if (name === undefined) {
+  if (containerName === undefined) {
     throw new Error(
       `--work_dir ${workDir} names ${CONTAINER_PLACEHOLDER}, but the agent does not run in a container`,
     );
   }
-  return workDir.replaceAll(CONTAINER_PLACEHOLDER, name);
+  return workDir.replaceAll(CONTAINER_PLACEHOLDER, containerName);
 }
 
 /**
@@ -151,9 +147,7 @@ export async function withContainerFlags(
   const api = new DockerodeApi({ socketPath: flags['docker_socket'], dockerHost: env.dockerHost }, env.log);
   const self = await selfContainer(api);
   const resolved =
-    workDir === undefined
-      ? flags
-      : { ...flags, work_dir: await resolveWorkDir(workDir, async () => self?.name) };
+    workDir === undefined ? flags : { ...flags, work_dir: resolveWorkDir(workDir, self?.name) };
   if (!keeper) return resolved;
   if (self === undefined)
     throw new Error('--docker_host_network keeper: the agent does not run in a container');
@@ -170,11 +164,6 @@ export async function withContainerFlags(
 export function agentConfigInputFromFlags(flags: AgentFlags): AgentConfigInput {
   const master = flags['master'];
   if (master === undefined) throw new Error('--master is required (e.g. --master http://127.0.0.1:5050)');
-  if (flags['docker_host_network']?.trim() === KEEPER_MODE) {
-    throw new Error(
-      "--docker_host_network keeper is only for `meso agent`, which resolves it to the keeper's container",
-    );
-  }
   const optional = (name: string, key: keyof AgentConfigInput): Partial<AgentConfigInput> => {
     const value = flags[name];
     return value === undefined ? {} : { [key]: value };

@@ -5,9 +5,9 @@
  */
 import { Command } from 'commander';
 import { parseZkUrl } from '../coordination/index.js';
-import { durationFlag, portFlag } from '../config/flags.js';
+import { durationFlag, hostPortFlag, portFlag } from '../config/flags.js';
 import { systemClock } from '../core/clock.js';
-import { invalidCall, MesoError } from '../core/errors.js';
+import { MesoError } from '../core/errors.js';
 import { MESO_RELEASE } from '../core/version.js';
 import { createLogger, silentLogger, type LogLevel } from '../log/logger.js';
 import { startMaster } from '../master/index.js';
@@ -195,13 +195,12 @@ program
   .option('--port <port>', 'port to listen on and forward', '5051')
   .action(async (flags: { to: string; port: string }) => {
     const log = createLogger('info', { role: 'network-keeper' });
-    const target = /^(.+):(\d+)$/.exec(flags.to);
-    if (target === null) throw invalidCall(`--to must be host:port; received '${flags.to}'`);
+    const target = hostPortFlag('to', flags.to);
     const forwarder = await startTcpForwarder({
       listenHost: '0.0.0.0',
       listenPort: portFlag('port', flags.port),
-      targetHost: target[1] ?? '',
-      targetPort: portFlag('to', target[2] ?? ''),
+      targetHost: target.host,
+      targetPort: target.port,
       log,
     });
     console.log(`meso network-keeper forwarding port ${forwarder.port} to ${flags.to}`);

@@ -28,6 +28,13 @@ export function portFlag(flag: string, value: string): number {
   return n;
 }
 
+/** `host:port`, the port checked as by `portFlag`. */
+export function hostPortFlag(flag: string, value: string): { readonly host: string; readonly port: number } {
+  const match = /^(.+):([^:]+)$/.exec(value);
+  if (match === null) throw invalidCall(`--${flag} must be host:port; received '${value}'`);
+  return { host: match[1] ?? '', port: portFlag(flag, match[2] ?? '') };
+}
+
 /** Mesos `--min_allocatable_resources`: alternatives separated by `|`, each `name:value;name:value`. */
 export function minAllocatableFlag(value: string): Quantities[] {
   return value.split('|').map((alternative) => {

@@ -207,9 +207,7 @@ export class DockerContainerizer implements Containerizer {
     const dockerId = await run.started.promise;
     if (dockerId !== undefined && run.termination === undefined) {
       this.log.info('container stop requested', { containerId, dockerId, gracePeriodMs });
-      await this.api
-        .stop(dockerId, gracePeriodMs)
-        .catch(() => this.api.kill(dockerId).catch(() => undefined));
+      await this.stopOrKill(dockerId, gracePeriodMs);
     }
     await run.ended.promise;
   }
@@ -305,12 +303,15 @@ export class DockerContainerizer implements Containerizer {
       // Reported as failed rather than left running unreachable, so its framework replaces it.
       run.networkLost = networkLost;
       log.warn('adopted container has lost its network; stopping it', { reason: networkLost });
-      await this.api
-        .stop(dockerId, NETWORK_LOST_STOP_GRACE_MS)
-        .catch(() => this.api.kill(dockerId).catch(() => undefined));
+      await this.stopOrKill(dockerId, NETWORK_LOST_STOP_GRACE_MS);
     }
     await monitoring;
     return { containerId, termination: run.termination };
+  }
+
+  /** `docker stop` with `graceMs`, falling back to SIGKILL when the stop call itself fails. */
+  private async stopOrKill(dockerId: string, graceMs: number): Promise<void> {
+    await this.api.stop(dockerId, graceMs).catch(() => this.api.kill(dockerId).catch(() => undefined));
   }
 
   /** See `lostNetworkNamespace`; an engine that cannot answer about the owner leaves the task be. */

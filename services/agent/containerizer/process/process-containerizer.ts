@@ -58,6 +58,7 @@ const ContainerNoteSchema = z.object({
   pid: z.number().int().positive(),
   start_ticks: z.number().int().nonnegative(),
 });
+type ContainerNote = z.infer<typeof ContainerNoteSchema>;
 
 const DEFAULT_BASE_ENV: Readonly<Record<string, string>> = {
   PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
@@ -276,7 +277,7 @@ export class ProcessContainerizer implements Containerizer, AsyncDisposable {
     const { notesDir } = this.deps;
     const startTicks = await processStartTicks(pid);
     if (notesDir === undefined || startTicks === undefined) return;
-    const note: z.infer<typeof ContainerNoteSchema> = {
+    const note: ContainerNote = {
       agent_id: spec.agentId,
       pid,
       start_ticks: startTicks,
@@ -296,11 +297,11 @@ export class ProcessContainerizer implements Containerizer, AsyncDisposable {
   }
 
   /** The notes of `agentId`'s containers; unreadable ones are logged and skipped. */
-  private async readNotes(agentId: AgentId): Promise<[ContainerId, z.infer<typeof ContainerNoteSchema>][]> {
+  private async readNotes(agentId: AgentId): Promise<[ContainerId, ContainerNote][]> {
     const { notesDir } = this.deps;
     if (notesDir === undefined) return [];
     const names = await readdir(notesDir).catch(() => []);
-    const notes: [ContainerId, z.infer<typeof ContainerNoteSchema>][] = [];
+    const notes: [ContainerId, ContainerNote][] = [];
     for (const name of names.filter((n) => n.endsWith('.json') && !n.startsWith(TEMP_PREFIX))) {
       const containerId = name.slice(0, -'.json'.length) as ContainerId;
       const parsed = ContainerNoteSchema.safeParse(
